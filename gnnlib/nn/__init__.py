@@ -1,0 +1,28 @@
+"""The message-passing core: one way to build the encoders every method needs."""
+
+from gnnlib.nn.adjacency import Adjacency, as_adjacency, to_csr
+from gnnlib.nn.conv import CONVS, ConvSpec, apply_conv, build_conv, conv_spec
+from gnnlib.nn.encoder import Encoder
+from gnnlib.nn.gatedgcn import GatedGCNConv
+from gnnlib.nn.mlp import MLP
+from gnnlib.nn.norm import make_activation, make_norm
+from gnnlib.nn.pool import global_pool
+from gnnlib.nn.pure import PureConv
+
+__all__ = [
+    "Adjacency",
+    "as_adjacency",
+    "to_csr",
+    "CONVS",
+    "ConvSpec",
+    "apply_conv",
+    "build_conv",
+    "conv_spec",
+    "Encoder",
+    "GatedGCNConv",
+    "MLP",
+    "make_activation",
+    "make_norm",
+    "global_pool",
+    "PureConv",
+]
