@@ -10,19 +10,19 @@ from gnnlib.nn.pool import global_pool
 from gnnlib.nn.pure import PureConv
 
 __all__ = [
-    "Adjacency",
-    "as_adjacency",
-    "to_csr",
     "CONVS",
+    "MLP",
+    "Adjacency",
     "ConvSpec",
-    "apply_conv",
-    "build_conv",
-    "conv_spec",
     "Encoder",
     "GatedGCNConv",
-    "MLP",
+    "PureConv",
+    "apply_conv",
+    "as_adjacency",
+    "build_conv",
+    "conv_spec",
+    "global_pool",
     "make_activation",
     "make_norm",
-    "global_pool",
-    "PureConv",
+    "to_csr",
 ]

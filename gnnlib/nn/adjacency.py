@@ -23,7 +23,7 @@ form it was given:
 
 from __future__ import annotations
 
-from typing import Optional, Union
+from typing import Union
 
 import torch
 from torch import Tensor
@@ -47,11 +47,11 @@ class Adjacency:
     def __init__(
         self,
         adj: Tensor,
-        num_nodes: Optional[int] = None,
-        edge_weight: Optional[Tensor] = None,
+        num_nodes: int | None = None,
+        edge_weight: Tensor | None = None,
     ) -> None:
-        self._csr: Optional[Tensor] = None
-        self._unweighted_csr: Optional[Tensor] = None
+        self._csr: Tensor | None = None
+        self._unweighted_csr: Tensor | None = None
         self._gcn: dict[tuple[bool, float], Tensor] = {}
         if isinstance(adj, Tensor) and adj.layout in (torch.sparse_csr, torch.sparse_coo):
             if edge_weight is not None:
@@ -128,7 +128,7 @@ class Adjacency:
             self._unweighted_csr = self._build_csr(None)
         return self._unweighted_csr
 
-    def _build_csr(self, weight: Optional[Tensor]) -> Tensor:
+    def _build_csr(self, weight: Tensor | None) -> Tensor:
         source, target = self.edge_index
         if weight is None:
             weight = torch.ones(self.num_edges, device=source.device)
@@ -150,8 +150,8 @@ class Adjacency:
 
 def as_adjacency(
     adj: AdjacencyInput,
-    num_nodes: Optional[int] = None,
-    edge_weight: Optional[Tensor] = None,
+    num_nodes: int | None = None,
+    edge_weight: Tensor | None = None,
 ) -> Adjacency:
     """Wrap ``adj`` in an :class:`Adjacency` unless it already is one."""
     if isinstance(adj, Adjacency):
@@ -167,10 +167,10 @@ def _all_ones(values: Tensor) -> bool:
 
 def to_csr(
     edge_index: Tensor,
-    num_nodes: Optional[int] = None,
-    edge_weight: Optional[Tensor] = None,
-    edge_attr: Optional[Tensor] = None,
-) -> tuple[Tensor, Optional[Tensor]]:
+    num_nodes: int | None = None,
+    edge_weight: Tensor | None = None,
+    edge_attr: Tensor | None = None,
+) -> tuple[Tensor, Tensor | None]:
     """Convert ``edge_index`` once, ahead of training, into the CSR form encoders read
     fastest, with ``edge_attr`` reordered to the CSR's entry order.
 
@@ -234,6 +234,4 @@ def _gcn_normalize(adj_t: Tensor, add_self_loops: bool, fill_value: float) -> Te
     inv_sqrt = degree.pow(-0.5)
     inv_sqrt.masked_fill_(torch.isinf(inv_sqrt), 0.0)
     value = inv_sqrt[row] * value * inv_sqrt[col]
-    return torch.sparse_csr_tensor(
-        crow, col, value, (num_nodes, num_nodes), check_invariants=False
-    )
+    return torch.sparse_csr_tensor(crow, col, value, (num_nodes, num_nodes), check_invariants=False)

@@ -12,9 +12,10 @@ update rules are PyG's; :class:`~gnnlib.nn.pure.PureConv` and
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Callable, Optional, Union
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -81,7 +82,7 @@ def _gine(
     in_channels: int,
     out_channels: int,
     is_output: bool,
-    edge_dim: Optional[int] = None,
+    edge_dim: int | None = None,
     mlp_norm: str = "batch",
     **options: Any,
 ) -> GINEConv:
@@ -163,8 +164,8 @@ def apply_conv(
     conv: torch.nn.Module,
     x: Tensor,
     adj: Adjacency,
-    edge_attr: Optional[Tensor] = None,
-) -> Union[Tensor, tuple[Tensor, Tensor]]:
+    edge_attr: Tensor | None = None,
+) -> Tensor | tuple[Tensor, Tensor]:
     """Run ``conv`` on the adjacency form its spec asks for.
 
     Returns the new node states, or ``(nodes, edges)`` for a conv that updates edges.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -69,7 +69,7 @@ class Encoder(torch.nn.Module):
         in_channels: int,
         hidden_channels: int,
         num_layers: int,
-        out_channels: Optional[int] = None,
+        out_channels: int | None = None,
         conv: str = "gcn",
         norm: str = "none",
         act: str = "relu",
@@ -77,8 +77,8 @@ class Encoder(torch.nn.Module):
         residual: bool = False,
         jk: str = "last",
         act_last: bool = False,
-        edge_dim: Optional[int] = None,
-        conv_options: Optional[dict[str, Any]] = None,
+        edge_dim: int | None = None,
+        conv_options: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
         if num_layers < 1:
@@ -97,11 +97,11 @@ class Encoder(torch.nn.Module):
         output_from_conv = jk == "last" and out_channels is not None
         self.plain_last = output_from_conv and not act_last
 
-        self.input_proj: Optional[torch.nn.Module] = None
+        self.input_proj: torch.nn.Module | None = None
         if self.spec.keeps_width and in_channels != hidden_channels:
             self.input_proj = torch.nn.Linear(in_channels, hidden_channels)
             in_channels = hidden_channels
-        self.edge_proj: Optional[torch.nn.Module] = None
+        self.edge_proj: torch.nn.Module | None = None
         if self.spec.updates_edges:
             if edge_dim is None:
                 raise ValueError(f"conv {conv!r} updates edge states: pass edge_dim")
@@ -132,8 +132,8 @@ class Encoder(torch.nn.Module):
                 self.edge_norms.append(make_norm(norm, widths[layer + 1]))
         self.act = make_activation(act)
 
-        self.jk_weights: Optional[torch.nn.Parameter] = None
-        self.jk_lin: Optional[torch.nn.Module] = None
+        self.jk_weights: torch.nn.Parameter | None = None
+        self.jk_lin: torch.nn.Module | None = None
         if jk == "weighted":
             self.jk_weights = torch.nn.Parameter(torch.zeros(num_layers))
         if jk != "last" and out_channels is not None:
@@ -153,8 +153,8 @@ class Encoder(torch.nn.Module):
         self,
         x: Tensor,
         adj: AdjacencyInput,
-        edge_attr: Optional[Tensor] = None,
-        edge_weight: Optional[Tensor] = None,
+        edge_attr: Tensor | None = None,
+        edge_weight: Tensor | None = None,
     ) -> Tensor:
         adjacency = as_adjacency(adj, num_nodes=x.size(0), edge_weight=edge_weight)
         if self.input_proj is not None:

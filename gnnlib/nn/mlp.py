@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+import itertools
+from collections.abc import Sequence
 
 import torch
 from torch import Tensor
@@ -45,7 +46,7 @@ class MLP(torch.nn.Module):
             raise ValueError(f"an MLP needs at least [in, out] channels, got {channels}")
         num_layers = len(channels) - 1
         self.lins = torch.nn.ModuleList(
-            torch.nn.Linear(a, b, bias=bias) for a, b in zip(channels[:-1], channels[1:])
+            torch.nn.Linear(a, b, bias=bias) for a, b in itertools.pairwise(channels)
         )
         inner = num_layers - 1 if plain_last else num_layers
         self.norms = torch.nn.ModuleList(make_norm(norm, c) for c in channels[1 : inner + 1])

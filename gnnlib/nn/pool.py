@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import torch
 from torch import Tensor
 from torch_geometric.utils import scatter
@@ -12,7 +10,7 @@ POOLINGS = ("sum", "mean", "max")
 
 
 def global_pool(
-    x: Tensor, batch: Optional[Tensor], reduce: str = "mean", num_graphs: Optional[int] = None
+    x: Tensor, batch: Tensor | None, reduce: str = "mean", num_graphs: int | None = None
 ) -> Tensor:
     r"""Pool node states ``[N, F]`` into graph states ``[B, F]``:
     :math:`\mathbf{r}_g = \bigoplus_{i \in g} \mathbf{x}_i` with ``reduce`` in

@@ -23,8 +23,17 @@ def _encoder(conv):
     # Width-keeping convs can't map to OUT in their last conv: they end in a JK linear.
     jk = "sum" if conv in WIDTH_KEEPING else "last"
     return Encoder(
-        IN, HIDDEN, 3, OUT, conv=conv, norm="batch", dropout=0.0, residual=True, jk=jk,
-        edge_dim=EDGE_DIM, conv_options=options,
+        IN,
+        HIDDEN,
+        3,
+        OUT,
+        conv=conv,
+        norm="batch",
+        dropout=0.0,
+        residual=True,
+        jk=jk,
+        edge_dim=EDGE_DIM,
+        conv_options=options,
     )
 
 

@@ -24,6 +24,8 @@ def test_global_pool_matches_per_graph_reduction(reduce):
         part = x[batch == g]
         expected = {"sum": part.sum(0), "mean": part.mean(0), "max": part.max(0)[0]}[reduce]
         assert torch.allclose(out[g], expected)
-    assert torch.allclose(global_pool(x, None, reduce)[0], global_pool(x, torch.zeros(7).long(), reduce)[0])
+    assert torch.allclose(
+        global_pool(x, None, reduce)[0], global_pool(x, torch.zeros(7).long(), reduce)[0]
+    )
     with pytest.raises(ValueError, match="unknown pooling"):
         global_pool(x, batch, "median")
