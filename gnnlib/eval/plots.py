@@ -1,0 +1,53 @@
+"""Small line plots for benchmarks and sweeps (e.g. accuracy vs ring size, time vs size)."""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from gnnlib.io import atomic_write_bytes
+
+__all__ = ["plot_metric_vs"]
+
+
+def plot_metric_vs(
+    x: Sequence[float],
+    ys: Mapping[str, Sequence[float]],
+    path: str | os.PathLike,
+    xlabel: str,
+    ylabel: str,
+    logx: bool = False,
+    logy: bool = False,
+) -> Path:
+    """Plot one line per ``ys`` entry (label -> values at ``x``) and write a PNG atomically.
+
+    Returns the path written. Every series must have ``len(x)`` values.
+    """
+    for label, values in ys.items():
+        if len(values) != len(x):
+            raise ValueError(f"series {label!r} has {len(values)} values but x has {len(x)}")
+    # matplotlib is imported here, and the Agg canvas used directly rather than pyplot,
+    # so that importing gnnlib.eval stays fast and no global backend state is touched.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(5, 3.5))
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    for label, values in ys.items():
+        ax.plot(x, values, marker="o", label=label)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if logx:
+        ax.set_xscale("log")
+    if logy:
+        ax.set_yscale("log")
+    ax.grid(alpha=0.3)
+    if ys:
+        ax.legend()
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=150)
+    return atomic_write_bytes(path, buffer.getvalue())
