@@ -1,0 +1,108 @@
+"""The epoch loop every method shares: resume, train, evaluate, stop early, checkpoint.
+
+A method supplies its own ``train_epoch`` (one pass over its training data, returning the
+mean loss) and ``evaluate`` (metrics per split); this loop owns everything around them,
+once, so no method carries a second copy of resuming, early stopping or checkpointing.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from gnnlib.train.checkpoint import Checkpointer
+from gnnlib.train.early_stopping import EarlyStopping
+from gnnlib.train.progress_bar import progress
+
+Metrics = dict[str, dict[str, float]]
+
+
+@dataclass
+class FitResult:
+    """What :func:`fit` did: the best epoch by the monitored metric, the epochs run in
+    total (over all resumptions), and the per-epoch history of this process."""
+
+    best_epoch: int
+    best_value: float
+    epochs_run: int
+    resumed_from: int | None
+    history: list[dict[str, Any]] = field(default_factory=list)
+    train_time_s: float = 0.0
+
+
+def fit(
+    *,
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    train_epoch: Callable[[], float],
+    evaluate: Callable[[], Metrics],
+    epochs: int,
+    stopper: EarlyStopping,
+    monitor_split: str = "valid",
+    scheduler: Any = None,
+    checkpointer: Checkpointer | None = None,
+    desc: str | None = None,
+) -> FitResult:
+    """Train ``model`` for up to ``epochs`` epochs (counted from 0), keeping the best state.
+
+    Each epoch runs ``train_epoch()``, then ``evaluate()``, feeds
+    ``metrics[monitor_split][stopper.metric]`` to the early stopper (which keeps the best
+    weights), steps the scheduler (``ReduceLROnPlateau`` gets the monitored value), and
+    writes a checkpoint. With a ``checkpointer`` holding a checkpoint, the run resumes
+    after its epoch with the same model, optimizer, scheduler, stopper and RNG state, so
+    a killed run ends exactly as an uninterrupted one. On return the model holds the
+    best epoch's weights.
+    """
+    states = {"model": model, "optimizer": optimizer, "stopper": stopper}
+    if scheduler is not None:
+        states["scheduler"] = scheduler
+    last = checkpointer.load_latest(**states) if checkpointer is not None else None
+    first = 0 if last is None else last + 1
+    history: list[dict[str, Any]] = []
+    epoch = first - 1
+    start = time.perf_counter()
+    bar = progress(range(first, epochs), desc=desc)
+    for epoch in bar:
+        if stopper.should_stop:  # the run stopped right before it was interrupted
+            break
+        loss = train_epoch()
+        metrics = evaluate()
+        if monitor_split not in metrics or stopper.metric not in metrics[monitor_split]:
+            raise KeyError(
+                f"evaluate() returned no {monitor_split!r}/{stopper.metric!r} metric to "
+                f"monitor; it returned { ({s: sorted(m) for s, m in metrics.items()}) }"
+            )
+        value = metrics[monitor_split][stopper.metric]
+        stopper.step(value, epoch, model)
+        if scheduler is not None:
+            if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+                scheduler.step(value)
+            else:
+                scheduler.step()
+        history.append({"epoch": epoch, "loss": loss, **_flatten(metrics)})
+        bar.set_postfix(loss=f"{loss:.4f}", **{stopper.metric: f"{value:.4f}"})
+        if checkpointer is not None:
+            checkpointer.save(epoch, force=epoch == epochs - 1, **states)
+        if stopper.should_stop:
+            break
+    stopper.restore_best(model)
+    return FitResult(
+        best_epoch=stopper.best_epoch,
+        best_value=stopper.best_value,
+        epochs_run=epoch + 1,
+        resumed_from=last,
+        history=history,
+        train_time_s=time.perf_counter() - start,
+    )
+
+
+def _flatten(metrics: Metrics) -> dict[str, float]:
+    return {
+        f"{split}_{name}": value
+        for split, values in metrics.items()
+        for name, value in values.items()
+    }
