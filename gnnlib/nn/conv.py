@@ -95,10 +95,12 @@ def _attention(
     out_channels: int,
     is_output: bool,
     heads: int = 1,
+    output_heads: int = 1,
     **options: Any,
 ) -> torch.nn.Module:
+    # The output layer averages its heads; GAT uses 1 (8 on PubMed).
     if is_output:
-        return cls(in_channels, out_channels, heads=heads, concat=False, **options)
+        return cls(in_channels, out_channels, heads=output_heads, concat=False, **options)
     if out_channels % heads:
         raise ValueError(
             f"{cls.__name__}: hidden width {out_channels} must be divisible by heads={heads} "

@@ -3,7 +3,6 @@ import sys
 
 import pytest
 
-# The package exports the function under the module's name, so fetch the module itself.
 import gnnlib.train.progress_bar as progress_module
 from gnnlib.train import progress
 
