@@ -46,21 +46,34 @@ _POS = _pred("(num_pos,)", (1,), "scores of the positive edges", "y_pred_pos")
 _TASKS = "(N,) or (N, num_tasks)"
 _SCORES = _pred(_TASKS, (1, 2), "real-valued scores (logits or probabilities)")
 _BINARY_TARGETS = _Field(
-    "y_true", _TASKS, (1, 2), ("float", "int", "bool"), True,
+    "y_true",
+    _TASKS,
+    (1, 2),
+    ("float", "int", "bool"),
+    True,
     "targets in {0, 1}; NaN marks an unlabelled entry (ignored)",
 )
 _REGRESSION = (
     _pred(_TASKS, (1, 2), "predicted values"),
-    _Field("y_true", _TASKS, (1, 2), ("float", "int"), True,
-           "true values, same shape as y_pred; NaN marks an unlabelled entry (ignored)"),
+    _Field(
+        "y_true",
+        _TASKS,
+        (1, 2),
+        ("float", "int"),
+        True,
+        "true values, same shape as y_pred; NaN marks an unlabelled entry (ignored)",
+    ),
 )
 
 # metric name -> (input fields, the metric in gnnlib.eval.metrics)
 _SINGLE_VALUE_METRICS: dict[str, tuple[tuple[_Field, ...], Callable[..., float]]] = {
     "acc": (
         (
-            _pred("(N, num_classes) or (N,) or (N, 1)", (1, 2),
-                  "float logits (argmax is taken) or integer predicted labels"),
+            _pred(
+                "(N, num_classes) or (N,) or (N, 1)",
+                (1, 2),
+                "float logits (argmax is taken) or integer predicted labels",
+            ),
             _Field("y_true", "(N,) or (N, 1)", (1, 2), ("int",), False, "integer true labels"),
         ),
         metrics.accuracy,
@@ -71,16 +84,32 @@ _SINGLE_VALUE_METRICS: dict[str, tuple[tuple[_Field, ...], Callable[..., float]]
     "rmse": (_REGRESSION, metrics.rmse),
     "r2": (_REGRESSION, metrics.r2),
     "kendall_tau": (
-        (_pred("(N,)", (1,), "predicted values"),
-         _Field("y_true", "(N,)", (1,), ("float", "int"), False, "true values")),
+        (
+            _pred("(N,)", (1,), "predicted values"),
+            _Field("y_true", "(N,)", (1,), ("float", "int"), False, "true values"),
+        ),
         metrics.kendall_tau,
     ),
 }
 _RANKING_FIELDS = {
-    "hits": (_POS, _pred("(num_neg,)", (1,), "scores of the negative edges, shared by all "
-                         "positives", "y_pred_neg")),
-    "mrr": (_POS, _pred("(num_pos, num_neg_per_pos)", (2,), "row i holds the scores of the "
-                        "negatives that y_pred_pos[i] is ranked against", "y_pred_neg")),
+    "hits": (
+        _POS,
+        _pred(
+            "(num_neg,)",
+            (1,),
+            "scores of the negative edges, shared by all positives",
+            "y_pred_neg",
+        ),
+    ),
+    "mrr": (
+        _POS,
+        _pred(
+            "(num_pos, num_neg_per_pos)",
+            (2,),
+            "row i holds the scores of the negatives that y_pred_pos[i] is ranked against",
+            "y_pred_neg",
+        ),
+    ),
 }
 METRICS = ("hits@K", "hits", "mrr", *_SINGLE_VALUE_METRICS)
 
@@ -108,7 +137,7 @@ class Evaluator:
             if params:
                 raise ValueError(f"Evaluator({metric!r}) takes no parameters, got {sorted(params)}")
             self._kind = "hits"
-            self._ks = (_parse_k(metric[len("hits@"):], metric),)
+            self._ks = (_parse_k(metric[len("hits@") :], metric),)
         elif metric in ("hits", "mrr"):
             unknown = sorted(set(params) - {"k"})
             if unknown:
@@ -174,7 +203,9 @@ class Evaluator:
             raise self._error(f"input must be a dict, got {type(input_dict).__name__}")
         missing = [f.key for f in self._fields if f.key not in input_dict]
         if missing:
-            raise self._error(f"missing key(s) {missing}; given keys: {sorted(map(str, input_dict))}")
+            raise self._error(
+                f"missing key(s) {missing}; given keys: {sorted(map(str, input_dict))}"
+            )
         tensors = []
         for f in self._fields:
             value = input_dict[f.key]

@@ -249,7 +249,9 @@ def _mean_over_binary_tasks(
         labelled = ~torch.isnan(t)
         s, t = s[labelled], t[labelled]
         if not bool(((t == 0) | (t == 1)).all()):
-            raise ValueError(f"{what} targets must be 0, 1 or NaN, got values {t.unique().tolist()}")
+            raise ValueError(
+                f"{what} targets must be 0, 1 or NaN, got values {t.unique().tolist()}"
+            )
         # Undefined without both classes (OGB skips such tasks too).
         if bool((t == 1).any()) and bool((t == 0).any()):
             values.append(binary_metric(s, t))

@@ -48,34 +48,89 @@ def _add_table(
             key = (method, dataset, metric)
             if key in PAPER_NUMBERS:
                 raise AssertionError(f"paper number {key} entered twice")
-            PAPER_NUMBERS[key] = PaperNumber(float(mean), float(std) if std else None, scale, source)
+            PAPER_NUMBERS[key] = PaperNumber(
+                float(mean), float(std) if std else None, scale, source
+            )
 
 
 # NCN / NCNC, link prediction. Baselines as reported in the NCN paper.
 _add_table(
     columns=(
-        ("Cora", "hits@100"), ("CiteSeer", "hits@100"), ("PubMed", "hits@100"),
-        ("ogbl-collab", "hits@50"), ("ogbl-ppa", "hits@100"), ("ogbl-citation2", "mrr"),
+        ("Cora", "hits@100"),
+        ("CiteSeer", "hits@100"),
+        ("PubMed", "hits@100"),
+        ("ogbl-collab", "hits@50"),
+        ("ogbl-ppa", "hits@100"),
+        ("ogbl-citation2", "mrr"),
         ("ogbl-ddi", "hits@20"),
     ),
     rows={
         "cn": ("33.92±0.46", "29.79±0.90", "23.13±0.15", "56.44", "27.65", "51.47", "17.73"),
         "aa": ("39.85±1.34", "35.19±1.33", "27.38±0.11", "64.35", "32.45", "51.89", "18.61"),
         "ra": ("41.07±0.48", "33.56±0.17", "27.03±0.35", "64.00", "49.33", "51.98", "27.60"),
-        "gcn": ("66.79±1.65", "67.08±2.94", "53.02±1.39", "44.75±1.07", "18.67±1.32",
-                "84.74±0.21", "37.07±5.07"),
-        "sage": ("55.02±4.03", "57.01±3.74", "39.66±0.72", "48.10±0.81", "16.55±2.40",
-                 "82.60±0.36", "53.90±4.74"),
-        "seal": ("81.71±1.30", "83.89±2.15", "75.54±1.32", "64.74±0.43", "48.80±3.16",
-                 "87.67±0.32", "30.56±3.86"),
-        "neo-gnn": ("80.42±1.31", "84.67±2.16", "73.93±1.19", "57.52±0.37", "49.13±0.60",
-                    "87.26±0.84", "63.57±3.52"),
-        "buddy": ("88.00±0.44", "92.93±0.27", "74.10±0.78", "65.94±0.58", "49.85±0.20",
-                  "87.56±0.11", "78.51±1.36"),
-        "ncn": ("89.05±0.96", "91.56±1.43", "79.05±1.16", "64.76±0.87", "61.19±0.85",
-                "88.09±0.06", "82.32±6.10"),
-        "ncnc": ("89.65±1.36", "93.47±0.95", "81.29±0.95", "66.61±0.71", "61.42±0.73",
-                 "89.12±0.40", "84.11±3.67"),
+        "gcn": (
+            "66.79±1.65",
+            "67.08±2.94",
+            "53.02±1.39",
+            "44.75±1.07",
+            "18.67±1.32",
+            "84.74±0.21",
+            "37.07±5.07",
+        ),
+        "sage": (
+            "55.02±4.03",
+            "57.01±3.74",
+            "39.66±0.72",
+            "48.10±0.81",
+            "16.55±2.40",
+            "82.60±0.36",
+            "53.90±4.74",
+        ),
+        "seal": (
+            "81.71±1.30",
+            "83.89±2.15",
+            "75.54±1.32",
+            "64.74±0.43",
+            "48.80±3.16",
+            "87.67±0.32",
+            "30.56±3.86",
+        ),
+        "neo-gnn": (
+            "80.42±1.31",
+            "84.67±2.16",
+            "73.93±1.19",
+            "57.52±0.37",
+            "49.13±0.60",
+            "87.26±0.84",
+            "63.57±3.52",
+        ),
+        "buddy": (
+            "88.00±0.44",
+            "92.93±0.27",
+            "74.10±0.78",
+            "65.94±0.58",
+            "49.85±0.20",
+            "87.56±0.11",
+            "78.51±1.36",
+        ),
+        "ncn": (
+            "89.05±0.96",
+            "91.56±1.43",
+            "79.05±1.16",
+            "64.76±0.87",
+            "61.19±0.85",
+            "88.09±0.06",
+            "82.32±6.10",
+        ),
+        "ncnc": (
+            "89.65±1.36",
+            "93.47±0.95",
+            "81.29±0.95",
+            "66.61±0.71",
+            "61.42±0.73",
+            "89.12±0.40",
+            "84.11±3.67",
+        ),
     },
     scale=PERCENT,
     source="Wang, Yang & Zhang, Neural Common Neighbor with Completion for Link Prediction, "
@@ -86,8 +141,10 @@ _add_table(
 # 0.2 x inductive-test accuracy), acc_ind / acc_tran = its inductive / observed parts,
 # acc = the transductive setting.
 _GLNN_DATASETS = ("Cora", "CiteSeer", "PubMed", "A-Computer", "A-Photo")
-_GLNN_SOURCE = ("Zhang, Liu, Sun & Shah, Graph-less Neural Networks: Teaching Old MLPs New "
-                "Tricks via Distillation, ICLR 2022 (SAGE teacher, 10 seeds)")
+_GLNN_SOURCE = (
+    "Zhang, Liu, Sun & Shah, Graph-less Neural Networks: Teaching Old MLPs New "
+    "Tricks via Distillation, ICLR 2022 (SAGE teacher, 10 seeds)"
+)
 _add_table(
     columns=tuple((d, "acc_prod") for d in _GLNN_DATASETS),
     rows={
@@ -103,8 +160,7 @@ for _metric, _cells in (
     ("acc_tran", ("79.39±1.64", "69.28±3.12", "74.81±2.39", "82.63±1.40", "92.68±0.56")),
     ("acc", ("80.54±1.35", "71.77±2.01", "75.42±2.31", "83.03±1.87", "92.11±1.08")),
 ):
-    _add_table(tuple((d, _metric) for d in _GLNN_DATASETS), {"glnn": _cells}, PERCENT,
-               _GLNN_SOURCE)
+    _add_table(tuple((d, _metric) for d in _GLNN_DATASETS), {"glnn": _cells}, PERCENT, _GLNN_SOURCE)
 
 # LRGB Peptides: DRew and the baselines its paper reports. AP and MAE are printed raw.
 _add_table(
@@ -131,8 +187,10 @@ _add_table(
 # Graph metanetworks: R^2 of predicted vs true CIFAR-10 accuracy from network weights.
 _add_table(
     columns=(
-        ("cifar10-varying-cnns", "r2"), ("cifar10-diverse-archs", "r2"),
-        ("cifar10-diverse-archs-10pct", "r2"), ("cifar10-varying-cnns-ood-wider", "r2"),
+        ("cifar10-varying-cnns", "r2"),
+        ("cifar10-diverse-archs", "r2"),
+        ("cifar10-diverse-archs-10pct", "r2"),
+        ("cifar10-varying-cnns-ood-wider", "r2"),
     ),
     rows={
         "deepsets": ("0.778±0.002", "0.562±0.020", "0.126±0.015", "0.741±0.015"),

@@ -66,8 +66,12 @@ def _git(*args: str) -> str | None:
     source = Path(__file__).resolve().parents[1]
     try:
         done = subprocess.run(
-            ["git", *args], cwd=source, capture_output=True, text=True,
-            timeout=_GIT_TIMEOUT_S, check=True,
+            ["git", *args],
+            cwd=source,
+            capture_output=True,
+            text=True,
+            timeout=_GIT_TIMEOUT_S,
+            check=True,
         )
     except (OSError, subprocess.SubprocessError):  # no git, not a checkout, no commit yet
         return None
@@ -143,8 +147,11 @@ class ResultRecord:
         for name in ("method", "dataset"):
             value = getattr(self, name)
             # They become part of a file name: '__' separates its fields.
-            if not isinstance(value, str) or not value or "__" in value or any(
-                sep in value for sep in ("/", "\\", os.sep)
+            if (
+                not isinstance(value, str)
+                or not value
+                or "__" in value
+                or any(sep in value for sep in ("/", "\\", os.sep))
             ):
                 raise ValueError(
                     f"{name} must be a non-empty string without '/', '\\' or '__', got {value!r}"
@@ -153,7 +160,9 @@ class ResultRecord:
         if dataclasses.is_dataclass(self.config) and not isinstance(self.config, type):
             self.config = dataclasses.asdict(self.config)
         if not isinstance(self.config, Mapping):
-            raise TypeError(f"config must be a dict or a dataclass, got {type(self.config).__name__}")
+            raise TypeError(
+                f"config must be a dict or a dataclass, got {type(self.config).__name__}"
+            )
         if not isinstance(self.seed, int) or isinstance(self.seed, bool):
             raise TypeError(f"seed must be an int, got {self.seed!r}")
         if not isinstance(self.metrics, Mapping) or not all(
@@ -165,8 +174,10 @@ class ResultRecord:
             )
         # Normalise numpy / tensor scalars to float so the record serialises to JSON.
         self.metrics = {
-            str(split): {str(name): _to_float(v, f"metrics[{split!r}][{name!r}]")
-                         for name, v in values.items()}
+            str(split): {
+                str(name): _to_float(v, f"metrics[{split!r}][{name!r}]")
+                for name, v in values.items()
+            }
             for split, values in self.metrics.items()
         }
 
@@ -185,13 +196,15 @@ class ResultRecord:
             raise TypeError(f"a result record must be a JSON object, got {type(data).__name__}")
         fields = {f.name: f for f in dataclasses.fields(cls)}
         required = [
-            name for name, f in fields.items()
+            name
+            for name, f in fields.items()
             if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
         ]
         missing = [name for name in required if name not in data]
         if missing:
-            raise ValueError(f"result record is missing required key(s) {missing}; "
-                             f"required: {required}")
+            raise ValueError(
+                f"result record is missing required key(s) {missing}; required: {required}"
+            )
         unknown = sorted(set(data) - set(fields))
         if unknown:
             raise ValueError(f"result record has unknown key(s) {unknown}; known: {list(fields)}")
@@ -271,33 +284,51 @@ def aggregate(records: Sequence[ResultRecord]) -> dict[str, Any]:
         raise ValueError("aggregate() needs at least one record")
     keys = sorted({(r.method, r.dataset) for r in records})
     if len(keys) > 1:
-        raise ValueError(f"records mix (method, dataset) pairs {keys}; group them with "
-                         "group_records() and aggregate each group")
+        raise ValueError(
+            f"records mix (method, dataset) pairs {keys}; group them with "
+            "group_records() and aggregate each group"
+        )
     seeds = [r.seed for r in records]
     repeated = sorted({s for s in seeds if seeds.count(s) > 1})
     if repeated:
-        raise ValueError(f"{keys[0]}: seed(s) {repeated} appear in several records; "
-                         "aggregate one run's records at a time")
+        raise ValueError(
+            f"{keys[0]}: seed(s) {repeated} appear in several records; "
+            "aggregate one run's records at a time"
+        )
     per_metric: dict[str, dict[str, dict[str, list]]] = {}
     for r in records:
         for split, values in r.metrics.items():
             for name, value in values.items():
-                entry = per_metric.setdefault(split, {}).setdefault(name, {"seeds": [], "values": []})
+                entry = per_metric.setdefault(split, {}).setdefault(
+                    name, {"seeds": [], "values": []}
+                )
                 entry["seeds"].append(r.seed)
                 entry["values"].append(value)
     summary = {
-        split: {name: _mean_std(entry["seeds"], entry["values"]) for name, entry in sorted(m.items())}
+        split: {
+            name: _mean_std(entry["seeds"], entry["values"]) for name, entry in sorted(m.items())
+        }
         for split, m in per_metric.items()
     }
     method, dataset = keys[0]
-    return {"method": method, "dataset": dataset, "n": len(records), "seeds": seeds,
-            "metrics": summary}
+    return {
+        "method": method,
+        "dataset": dataset,
+        "n": len(records),
+        "seeds": seeds,
+        "metrics": summary,
+    }
 
 
 def _mean_std(seeds: list[int], values: list[float]) -> dict[str, Any]:
     array = np.asarray(values, dtype=np.float64)
-    return {"mean": float(array.mean()), "std": float(array.std(ddof=0)), "n": len(values),
-            "seeds": seeds, "values": values}
+    return {
+        "mean": float(array.mean()),
+        "std": float(array.std(ddof=0)),
+        "n": len(values),
+        "seeds": seeds,
+        "values": values,
+    }
 
 
 def save_aggregate(summary: Mapping[str, Any], directory: str | os.PathLike) -> Path:

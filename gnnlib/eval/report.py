@@ -122,8 +122,10 @@ def _result_rows(
                         paper_text += f" ± {_fmt(paper.std, scale)}"
                     diff_text = _fmt(stats["mean"] * scale - paper.mean, scale, signed=True)
                     sources.add(paper.source)
-                rows.append(f"| {method} | {dataset} | {split} | {metric} | {ours} | "
-                            f"{stats['n']} | {paper_text} | {diff_text} |")
+                rows.append(
+                    f"| {method} | {dataset} | {split} | {metric} | {ours} | "
+                    f"{stats['n']} | {paper_text} | {diff_text} |"
+                )
     return rows, sources
 
 

@@ -2,6 +2,7 @@
 
 from gnnlib.nn.adjacency import Adjacency, as_adjacency, to_csr
 from gnnlib.nn.conv import CONVS, ConvSpec, apply_conv, build_conv, conv_spec
+from gnnlib.nn.dropout import feature_dropout
 from gnnlib.nn.encoder import Encoder
 from gnnlib.nn.gatedgcn import GatedGCNConv
 from gnnlib.nn.mlp import MLP
@@ -21,6 +22,7 @@ __all__ = [
     "as_adjacency",
     "build_conv",
     "conv_spec",
+    "feature_dropout",
     "global_pool",
     "make_activation",
     "make_norm",

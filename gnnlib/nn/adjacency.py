@@ -23,6 +23,7 @@ form it was given:
 
 from __future__ import annotations
 
+import warnings
 from typing import Union
 
 import torch
@@ -78,7 +79,7 @@ class Adjacency:
             values = csr.values()
             if not values.is_floating_point():
                 values = values.float()
-                csr = torch.sparse_csr_tensor(crow, col, values, csr.shape, check_invariants=False)
+                csr = _sparse_csr(crow, col, values, csr.size(0))
             self.edge_weight = None if _all_ones(values) else values
             self._csr = csr
             return
@@ -193,10 +194,16 @@ def _csr_from_edges(
     counts = torch.bincount(target, minlength=num_nodes)
     crow = torch.zeros(num_nodes + 1, dtype=torch.long, device=source.device)
     torch.cumsum(counts, 0, out=crow[1:])
-    csr = torch.sparse_csr_tensor(
-        crow, source[order], weight[order], (num_nodes, num_nodes), check_invariants=False
-    )
-    return csr, order
+    return _sparse_csr(crow, source[order], weight[order], num_nodes), order
+
+
+def _sparse_csr(crow: Tensor, col: Tensor, value: Tensor, num_nodes: int) -> Tensor:
+    with warnings.catch_warnings():
+        # torch flags every CSR construction as "beta"; the products used here are stable.
+        warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
+        return torch.sparse_csr_tensor(
+            crow, col, value, (num_nodes, num_nodes), check_invariants=False
+        )
 
 
 def _gcn_normalize(adj_t: Tensor, add_self_loops: bool, fill_value: float) -> Tensor:
@@ -234,4 +241,4 @@ def _gcn_normalize(adj_t: Tensor, add_self_loops: bool, fill_value: float) -> Te
     inv_sqrt = degree.pow(-0.5)
     inv_sqrt.masked_fill_(torch.isinf(inv_sqrt), 0.0)
     value = inv_sqrt[row] * value * inv_sqrt[col]
-    return torch.sparse_csr_tensor(crow, col, value, (num_nodes, num_nodes), check_invariants=False)
+    return _sparse_csr(crow, col, value, num_nodes)

@@ -24,7 +24,8 @@ def test_mrr_returns_mrr_and_hits():
     out = Evaluator("mrr").eval({"y_pred_pos": pos, "y_pred_neg": neg})
     assert out == ranking_metrics(pos, neg, ks=(1, 3, 10))
     assert set(Evaluator("mrr", k=[5]).eval({"y_pred_pos": pos, "y_pred_neg": neg})) == {
-        "mrr", "hits@5"
+        "mrr",
+        "hits@5",
     }
 
 
@@ -78,7 +79,9 @@ def test_inconsistent_shapes_are_reported_with_the_format():
 
 
 def test_wrong_type_and_dtype():
-    with pytest.raises(ValueError, match="y_pred must be a torch.Tensor or numpy.ndarray, got list"):
+    with pytest.raises(
+        ValueError, match="y_pred must be a torch.Tensor or numpy.ndarray, got list"
+    ):
         Evaluator("mae").eval({"y_pred": [1.0, 2.0], "y_true": torch.randn(2)})
     with pytest.raises(ValueError, match="y_true must have dtype int, got torch.float32"):
         Evaluator("acc").eval({"y_pred": torch.randn(4, 2), "y_true": torch.zeros(4)})

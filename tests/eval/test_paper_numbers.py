@@ -14,7 +14,7 @@ def test_entries_are_well_formed():
 
 
 def test_link_prediction_metrics_are_each_dataset_standard_metric():
-    for (method, dataset, metric) in PAPER_NUMBERS:
+    for method, dataset, metric in PAPER_NUMBERS:
         if method in ("ncn", "ncnc", "cn", "buddy"):
             assert metric == metric_for_dataset(dataset, "link")
 

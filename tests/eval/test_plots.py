@@ -6,8 +6,14 @@ from gnnlib.eval.plots import plot_metric_vs
 
 
 def test_writes_png(tmp_path):
-    path = plot_metric_vs([10, 20, 40], {"drew": [1.0, 0.9, 0.8], "gcn": [0.9, 0.4, 0.2]},
-                          tmp_path / "plots" / "ring.png", "ring size", "accuracy", logx=True)
+    path = plot_metric_vs(
+        [10, 20, 40],
+        {"drew": [1.0, 0.9, 0.8], "gcn": [0.9, 0.4, 0.2]},
+        tmp_path / "plots" / "ring.png",
+        "ring size",
+        "accuracy",
+        logx=True,
+    )
     assert path.read_bytes().startswith(b"\x89PNG")
     assert [p.name for p in path.parent.iterdir()] == ["ring.png"]
 

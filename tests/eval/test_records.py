@@ -18,8 +18,12 @@ from gnnlib.eval.records import (
 
 def _record(seed: int, test: float, method: str = "ncn", dataset: str = "Cora", **kw):
     return ResultRecord(
-        method=method, dataset=dataset, config={"lr": 0.01, "epochs": 100}, seed=seed,
-        metrics={"valid": {"hits@100": test + 0.01}, "test": {"hits@100": test}}, **kw,
+        method=method,
+        dataset=dataset,
+        config={"lr": 0.01, "epochs": 100},
+        seed=seed,
+        metrics={"valid": {"hits@100": test + 0.01}, "test": {"hits@100": test}},
+        **kw,
     )
 
 
@@ -34,8 +38,15 @@ def test_automatic_fields_are_filled():
 
 
 def test_round_trip_through_json(tmp_path):
-    r = _record(3, np.float32(0.5), split_seed=7, best_epoch=42, epochs_run=100,
-                wall_time_s=12.5, peak_memory_mb=300.0)
+    r = _record(
+        3,
+        np.float32(0.5),
+        split_seed=7,
+        best_epoch=42,
+        epochs_run=100,
+        wall_time_s=12.5,
+        peak_memory_mb=300.0,
+    )
     path = r.save(tmp_path / "runs")
     assert path.name == "ncn__Cora__seed3.json"
     loaded = ResultRecord.load(path)
@@ -95,7 +106,11 @@ def test_aggregate_counts_only_seeds_reporting_a_metric():
     records[1].metrics["test"]["mrr"] = 0.3
     summary = aggregate(records)
     assert summary["metrics"]["test"]["mrr"] == {
-        "mean": 0.3, "std": 0.0, "n": 1, "seeds": [1], "values": [0.3]
+        "mean": 0.3,
+        "std": 0.0,
+        "n": 1,
+        "seeds": [1],
+        "values": [0.3],
     }
 
 
@@ -140,8 +155,13 @@ def test_dataclass_config_is_stored_as_dict(tmp_path):
 
 
 def test_stored_record_without_provenance_gets_none_not_current_environment():
-    data = {"method": "ncn", "dataset": "Cora", "config": {}, "seed": 0,
-            "metrics": {"test": {"hits@100": 0.9}}}
+    data = {
+        "method": "ncn",
+        "dataset": "Cora",
+        "config": {},
+        "seed": 0,
+        "metrics": {"test": {"hits@100": 0.9}},
+    }
     r = ResultRecord.from_dict(data)
     assert r.versions is None and r.git_commit is None and r.created_at is None
     assert r.command is None and r.git_dirty is None

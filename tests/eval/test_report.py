@@ -8,8 +8,16 @@ from gnnlib.eval.report import display_scale, render_report
 
 
 def _save(directory, method, dataset, seed, metrics, **kw):
-    record = ResultRecord(method=method, dataset=dataset, config={}, seed=seed,
-                          metrics=metrics, git_commit="0123456789abcdef", git_dirty=True, **kw)
+    record = ResultRecord(
+        method=method,
+        dataset=dataset,
+        config={},
+        seed=seed,
+        metrics=metrics,
+        git_commit="0123456789abcdef",
+        git_dirty=True,
+        **kw,
+    )
     record.save(directory)
     return record
 
@@ -23,8 +31,14 @@ def _row(report: str, *cells: str) -> str:
 def test_report_three_seeds_beside_paper(tmp_path):
     hits = [0.88, 0.90, 0.89]
     records = [
-        _save(tmp_path / "ncn" / f"s{s}", "ncn", "Cora", s,
-              {"valid": {"hits@100": h + 0.02}, "test": {"hits@100": h}}, epochs_run=100 - s)
+        _save(
+            tmp_path / "ncn" / f"s{s}",
+            "ncn",
+            "Cora",
+            s,
+            {"valid": {"hits@100": h + 0.02}, "test": {"hits@100": h}},
+            epochs_run=100 - s,
+        )
         for s, h in enumerate(hits)
     ]
     save_aggregate(aggregate(records), tmp_path)  # aggregates are not read back as records

@@ -29,3 +29,20 @@ def test_global_pool_matches_per_graph_reduction(reduce):
     )
     with pytest.raises(ValueError, match="unknown pooling"):
         global_pool(x, batch, "median")
+
+
+def test_feature_dropout_matches_dropout_in_distribution():
+    from gnnlib.nn import feature_dropout
+
+    torch.manual_seed(0)
+    x = (torch.rand(400, 300) < 0.05).float() * torch.rand(400, 300)
+    out = feature_dropout(x, 0.5)
+    assert torch.all((out == 0) | torch.isclose(out, 2 * x))  # kept entries scaled by 1/(1-p)
+    assert (out[x == 0] == 0).all()
+    kept = (out != 0).sum() / (x != 0).sum()
+    assert 0.45 < kept < 0.55
+    expectation = torch.stack([feature_dropout(x, 0.5) for _ in range(200)]).mean(0)
+    assert torch.allclose(expectation.sum(), x.sum(), rtol=0.02)
+    assert feature_dropout(x, 0.5, training=False) is x
+    dense = torch.rand(50, 20) + 0.1
+    assert ((feature_dropout(dense, 0.3) == 0).float().mean() - 0.3).abs() < 0.1

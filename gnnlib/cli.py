@@ -1,0 +1,111 @@
+"""Command line: ``gnnlib run | datasets | report``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from gnnlib.config import ConfigError, apply_overrides, from_dict, read_yaml, to_dict
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="gnnlib", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="train and evaluate a config over seeds")
+    run.add_argument("config", type=Path, help="YAML config (see experiments/)")
+    run.add_argument("--seeds", type=int, help="run seeds 0..N-1 instead of the config's")
+    run.add_argument("--device", default="auto", help="cpu, cuda, cuda:N or auto")
+    run.add_argument("--out", type=Path, help="result folder (default runs/<config name>)")
+    run.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config value, e.g. --set train.lr=0.005 (repeatable)",
+    )
+
+    commands.add_parser("datasets", help="list every dataset, its task and availability")
+
+    report = commands.add_parser("report", help="markdown table of the records in a folder")
+    report.add_argument("results", type=Path)
+
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "run":
+            return _run(args)
+        if args.command == "datasets":
+            from gnnlib.data.catalog import format_table
+
+            print(format_table())
+            return 0
+        from gnnlib.eval.report import render_report
+
+        print(render_report(args.results))
+        return 0
+    except (ConfigError, FileNotFoundError, ValueError) as error:
+        print(f"gnnlib {args.command}: error: {error}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace) -> int:
+    from gnnlib.eval.records import ResultRecord, aggregate, save_aggregate
+    from gnnlib.eval.report import render_report
+    from gnnlib.tasks import TASKS
+    from gnnlib.train import get_logger, resolve_device
+
+    raw = apply_overrides(read_yaml(args.config), args.overrides)
+    task = raw.pop("task", None)
+    if task not in TASKS:
+        raise ConfigError(f"{args.config}: 'task' must be one of {sorted(TASKS)}, got {task!r}")
+    schema, run_one = TASKS[task]
+    config = from_dict(schema, raw)
+    seeds = list(range(args.seeds)) if args.seeds is not None else config.seeds
+    config.seeds = seeds
+    device = resolve_device(args.device)
+    out = args.out or Path("runs") / args.config.stem
+    log = get_logger("gnnlib.run")
+    log.info(
+        "%s: task %s, seeds %s, device %s, results in %s", args.config, task, seeds, device, out
+    )
+
+    records = []
+    for seed in seeds:
+        record_path = out / f"{config.method}__{config.data.name}__seed{seed}.json"
+        if record_path.exists():
+            record = ResultRecord.load(record_path)
+            _check_same_config(record.config, to_dict(config), record_path)
+            log.info("seed %d: already finished, reusing %s", seed, record_path)
+        else:
+            record = run_one(config, seed, device, out / f"seed{seed}")
+            record.save(out)
+        log.info("seed %d: %s", seed, _summary(record.metrics))
+        records.append(record)
+    save_aggregate(aggregate(records), out)
+    print(render_report(out))
+    return 0
+
+
+def _check_same_config(saved: dict, current: dict, path: Path) -> None:
+    # Seeds may differ (a rerun with more seeds); everything else must match, or the
+    # folder would mix results of two different experiments.
+    saved, current = dict(saved), dict(current)
+    saved.pop("seeds", None), current.pop("seeds", None)
+    if saved != current:
+        raise ConfigError(
+            f"{path} was written by a different config; pass another --out or remove it"
+        )
+
+
+def _summary(metrics: dict[str, dict[str, float]]) -> str:
+    return ", ".join(
+        f"{split} {name} {value:.4f}"
+        for split, values in metrics.items()
+        for name, value in values.items()
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

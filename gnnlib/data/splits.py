@@ -1,0 +1,283 @@
+"""Dataset splits: official ones, and seeded random ones.
+
+Every random split takes an explicit ``seed`` and draws from a local
+``torch.Generator`` seeded with it, never from the global RNG: the same seed gives the
+same split on every machine and whatever else the program has drawn before.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import scipy.sparse
+import scipy.sparse.csgraph
+import torch
+from torch import Tensor
+from torch_geometric.data import Data
+
+__all__ = [
+    "largest_connected_component",
+    "ogb_split",
+    "planetoid_public_split",
+    "random_link_split",
+    "random_node_split",
+    "stratified_split",
+]
+
+
+def planetoid_public_split(data: Data) -> tuple[Tensor, Tensor, Tensor]:
+    """Return the public Planetoid masks ``(train_mask, val_mask, test_mask)`` of ``data``.
+
+    PyG's ``Planetoid(split='public')`` already stores them (Yang et al., 2016: 20 labels
+    per class, 500 validation and 1,000 test nodes); this checks they are there, are
+    boolean ``[num_nodes]`` and do not overlap.
+
+    Raises:
+        ValueError: a mask is missing, has the wrong shape or type, or masks overlap.
+    """
+    masks = []
+    for key in ("train_mask", "val_mask", "test_mask"):
+        mask = getattr(data, key, None)
+        expected = (data.num_nodes,)
+        if not isinstance(mask, Tensor) or mask.dtype != torch.bool or mask.shape != expected:
+            got = f"{mask.dtype} {tuple(mask.shape)}" if isinstance(mask, Tensor) else repr(mask)
+            raise ValueError(f"data.{key} must be a bool tensor of shape {expected}; got {got}")
+        masks.append(mask)
+    overlap = (masks[0].long() + masks[1].long() + masks[2].long() > 1).sum().item()
+    if overlap:
+        raise ValueError(f"The public split masks overlap on {overlap} nodes")
+    return masks[0], masks[1], masks[2]
+
+
+def random_node_split(
+    y: Tensor,
+    num_train_per_class: int = 20,
+    num_val_per_class: int = 30,
+    num_test: int | None = None,
+    seed: int = 0,
+) -> tuple[Tensor, Tensor, Tensor]:
+    """Pick ``num_train_per_class`` training and ``num_val_per_class`` validation nodes per class.
+
+    The protocol of Shchur et al. (2018) and GLNN (20 / 30 per class). Test nodes are all
+    the remaining labelled nodes, or ``num_test`` of them drawn at random. Nodes with a
+    negative label (unlabelled) are in no split.
+
+    Args:
+        y: node labels, shape ``[N]``.
+        num_train_per_class, num_val_per_class: nodes per class in each split.
+        num_test: number of test nodes; ``None`` takes every remaining labelled node.
+        seed: seed of the local generator.
+
+    Returns:
+        ``(train_mask, val_mask, test_mask)``, bool ``[N]`` each, pairwise disjoint.
+
+    Raises:
+        ValueError: ``y`` is not 1-D, a class has fewer than
+            ``num_train_per_class + num_val_per_class`` nodes (the message names the class
+            and both counts), or fewer than ``num_test`` nodes remain.
+    """
+    if y.dim() != 1:
+        raise ValueError(f"y must be 1-D node labels of shape [N]; got shape {tuple(y.shape)}")
+    generator = torch.Generator().manual_seed(seed)
+    needed = num_train_per_class + num_val_per_class
+    train_mask = torch.zeros_like(y, dtype=torch.bool)
+    val_mask = torch.zeros_like(y, dtype=torch.bool)
+    for label in torch.unique(y[y >= 0]).tolist():
+        nodes = (y == label).nonzero().view(-1)
+        if nodes.numel() < needed:
+            raise ValueError(
+                f"Class {label} has {nodes.numel()} nodes; {needed} are needed "
+                f"({num_train_per_class} train + {num_val_per_class} validation per class)"
+            )
+        nodes = nodes[torch.randperm(nodes.numel(), generator=generator)]
+        train_mask[nodes[:num_train_per_class]] = True
+        val_mask[nodes[num_train_per_class:needed]] = True
+
+    rest = ((y >= 0) & ~train_mask & ~val_mask).nonzero().view(-1)
+    if num_test is not None:
+        if num_test > rest.numel():
+            raise ValueError(f"num_test={num_test}, but only {rest.numel()} labelled nodes remain")
+        rest = rest[torch.randperm(rest.numel(), generator=generator)[:num_test]]
+    test_mask = torch.zeros_like(train_mask)
+    test_mask[rest] = True
+    return train_mask, val_mask, test_mask
+
+
+def stratified_split(
+    y: Tensor, ratios: tuple[float, float] = (0.8, 0.1), seed: int = 0
+) -> dict[str, Tensor]:
+    """Split items (graphs, usually) into train / valid / test with every class in proportion.
+
+    For each class of ``n`` items, ``round(ratios[0] * n)`` go to training,
+    ``round(ratios[1] * n)`` to validation and the rest to test, drawn with the seeded
+    local generator.
+
+    Args:
+        y: one label per item, shape ``[N]``.
+        ratios: ``(train_ratio, val_ratio)``; the test ratio is the remainder.
+        seed: seed of the local generator.
+
+    Returns:
+        ``{'train', 'valid', 'test'}`` -> sorted LongTensor of item indices, disjoint and
+        covering ``0 .. N-1``.
+
+    Raises:
+        ValueError: ``y`` is not 1-D, or the ratios are negative or sum above 1.
+    """
+    if y.dim() != 1:
+        raise ValueError(f"y must hold one label per item, shape [N]; got shape {tuple(y.shape)}")
+    train_ratio, val_ratio = ratios
+    if not (train_ratio >= 0 and val_ratio >= 0 and train_ratio + val_ratio <= 1):
+        raise ValueError(f"ratios must be >= 0 with a sum of at most 1; got {ratios}")
+    generator = torch.Generator().manual_seed(seed)
+    parts: dict[str, list[Tensor]] = {"train": [], "valid": [], "test": []}
+    for label in torch.unique(y).tolist():
+        items = (y == label).nonzero().view(-1)
+        items = items[torch.randperm(items.numel(), generator=generator)]
+        num_train = round(train_ratio * items.numel())
+        num_val = min(round(val_ratio * items.numel()), items.numel() - num_train)
+        parts["train"].append(items[:num_train])
+        parts["valid"].append(items[num_train : num_train + num_val])
+        parts["test"].append(items[num_train + num_val :])
+    return {split: torch.cat(chunks).sort().values for split, chunks in parts.items()}
+
+
+def random_link_split(
+    edge_index: Tensor,
+    num_nodes: int,
+    val_ratio: float = 0.1,
+    test_ratio: float = 0.2,
+    seed: int = 0,
+    num_val_neg_per_pos: int = 1,
+    num_test_neg_per_pos: int = 1,
+) -> dict[str, dict[str, Tensor]]:
+    """Split the edges of an undirected graph into train / valid / test, OGB style.
+
+    Each undirected edge is counted once, as ``(u, v)`` with ``u < v``; self-loops are
+    dropped. ``floor(val_ratio * E)`` edges go to validation, ``floor(test_ratio * E)`` to
+    test and the rest to training. Negatives are node pairs ``(u, v)``, ``u < v``, that are
+    edges of the *full* graph in neither direction, no self-loops, all distinct (also
+    across validation and test).
+
+    Args:
+        edge_index: ``[2, E]``, one or both directions of each edge.
+        num_nodes: number of nodes.
+        val_ratio, test_ratio: fractions of the undirected edges.
+        seed: seed of the local generator.
+        num_val_neg_per_pos, num_test_neg_per_pos: negatives per positive edge.
+
+    Returns:
+        ``{'train': {'edge': [E_train, 2]}, 'valid': {'edge': [E_val, 2], 'edge_neg':
+        [E_val * k_val, 2]}, 'test': {'edge', 'edge_neg'}}``, like OGB's
+        ``get_edge_split()``; all ``LongTensor``.
+
+    Raises:
+        ValueError: bad ratios or shapes, or the graph has too few non-edges.
+    """
+    if edge_index.dim() != 2 or edge_index.size(0) != 2:
+        raise ValueError(f"edge_index must have shape [2, E]; got {tuple(edge_index.shape)}")
+    if not (val_ratio >= 0 and test_ratio >= 0 and val_ratio + test_ratio < 1):
+        raise ValueError(
+            "val_ratio and test_ratio must be >= 0 with a sum below 1; "
+            f"got {val_ratio}, {test_ratio}"
+        )
+    generator = torch.Generator().manual_seed(seed)
+    edge_keys = _undirected_keys(edge_index[0], edge_index[1], num_nodes).unique()
+    edges = torch.stack([edge_keys // num_nodes, edge_keys % num_nodes], dim=1)
+
+    edges = edges[torch.randperm(edges.size(0), generator=generator)]
+    num_val = math.floor(val_ratio * edges.size(0))
+    num_test = math.floor(test_ratio * edges.size(0))
+    val, test, train = edges.split([num_val, num_test, edges.size(0) - num_val - num_test])
+
+    num_neg = [num_val * num_val_neg_per_pos, num_test * num_test_neg_per_pos]
+    negatives = _sample_non_edges(edge_keys, num_nodes, sum(num_neg), generator)
+    val_neg, test_neg = negatives.split(num_neg)
+    return {
+        "train": {"edge": train},
+        "valid": {"edge": val, "edge_neg": val_neg},
+        "test": {"edge": test, "edge_neg": test_neg},
+    }
+
+
+def _undirected_keys(row: Tensor, col: Tensor, num_nodes: int) -> Tensor:
+    """Key ``min * N + max`` of each non-loop pair, the same for both directions."""
+    keep = row != col
+    low, high = torch.minimum(row[keep], col[keep]), torch.maximum(row[keep], col[keep])
+    return low.long() * num_nodes + high.long()
+
+
+def _sample_non_edges(
+    edge_keys: Tensor, num_nodes: int, count: int, generator: torch.Generator
+) -> Tensor:
+    """Draw ``count`` distinct non-edge pairs ``(u, v)``, ``u < v``, uniformly, as ``[count, 2]``.
+
+    ``edge_keys`` are the sorted undirected keys of the graph's edges. Pairs are drawn in
+    batches and rejected when a self-loop, an edge or already drawn, so the result
+    depends on the generator only.
+    """
+    capacity = num_nodes * (num_nodes - 1) // 2 - edge_keys.numel()
+    if count > capacity:
+        raise ValueError(
+            f"{count} negative pairs requested, but the graph has only {capacity} non-edges"
+        )
+    drawn = torch.empty(0, dtype=torch.long)
+    while drawn.numel() < count:
+        batch = 2 * (count - drawn.numel()) + 16
+        pairs = torch.randint(num_nodes, (2, batch), generator=generator)
+        keys = _undirected_keys(pairs[0], pairs[1], num_nodes)
+        is_edge = torch.isin(keys, edge_keys)
+        drawn = _first_occurrences(torch.cat([drawn, keys[~is_edge]]))
+    drawn = drawn[:count]
+    return torch.stack([drawn // num_nodes, drawn % num_nodes], dim=1)
+
+
+def _first_occurrences(keys: Tensor) -> Tensor:
+    """``keys`` without repeats, each kept at its first position (order preserved)."""
+    unique, inverse = torch.unique(keys, return_inverse=True)
+    first = torch.full((unique.numel(),), keys.numel(), dtype=torch.long)
+    first.scatter_reduce_(0, inverse, torch.arange(keys.numel()), reduce="amin")
+    return keys[first.sort().values]
+
+
+def largest_connected_component(data: Data) -> Data:
+    """Return the subgraph of ``data`` induced by its largest (weakly) connected component.
+
+    As in GLNN's preprocessing. Node-level attributes (``x``, ``y``, masks) are sliced and
+    nodes renumbered ``0 .. n-1`` in their original order; ``n_id`` (LongTensor ``[n]``,
+    PyG's name for original node ids) maps each new node to its index in ``data``. Ties
+    between equally large components go to the one holding the lowest node index.
+    """
+    num_nodes = data.num_nodes
+    row, col = data.edge_index.cpu().numpy()
+    adjacency = scipy.sparse.coo_matrix(
+        (np.ones(row.size), (row, col)), shape=(num_nodes, num_nodes)
+    )
+    _, labels = scipy.sparse.csgraph.connected_components(adjacency, connection="weak")
+    # connected_components numbers components by their lowest node, so argmax breaks ties.
+    largest = np.bincount(labels).argmax()
+    subset = torch.from_numpy(labels == largest)
+    component = data.subgraph(subset)
+    component.n_id = subset.nonzero().view(-1)
+    return component
+
+
+def ogb_split(dataset: Any) -> dict[str, Any]:
+    """Return the official split of an OGB-style dataset.
+
+    ``get_edge_split()`` for link prediction (ogbl-*), ``get_idx_split()`` for graph and
+    node prediction (ogbg-*, ogbn-*, Peptides-func).
+
+    Raises:
+        TypeError: ``dataset`` has neither method.
+    """
+    if hasattr(dataset, "get_edge_split"):
+        return dataset.get_edge_split()
+    if hasattr(dataset, "get_idx_split"):
+        return dataset.get_idx_split()
+    raise TypeError(
+        f"{type(dataset).__name__} has no official split: expected an OGB-style dataset "
+        "with get_edge_split() or get_idx_split()"
+    )

@@ -1,0 +1,49 @@
+"""What the supervised tasks share: the optimisation config and the result record."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from gnnlib.config import to_dict
+from gnnlib.eval.records import ResultRecord, peak_memory_mb
+from gnnlib.train.loop import FitResult, Metrics
+
+
+@dataclass
+class TrainConfig:
+    """Optimisation and model selection (``patience: null`` trains every epoch)."""
+
+    epochs: int = 200
+    lr: float = 0.01
+    weight_decay: float = 5e-4
+    patience: int | None = None
+    checkpoint_every: int = 1
+
+
+def result_record(
+    config: Any,
+    dataset: str,
+    seed: int,
+    metrics: Metrics,
+    result: FitResult,
+    started: float,
+    device: torch.device,
+    split_seed: int | None,
+) -> ResultRecord:
+    """The record of one finished run; ``started`` is its ``time.perf_counter()`` start."""
+    return ResultRecord(
+        method=config.method,
+        dataset=dataset,
+        config=to_dict(config),
+        seed=seed,
+        split_seed=split_seed,
+        metrics=metrics,
+        best_epoch=result.best_epoch,
+        epochs_run=result.epochs_run,
+        wall_time_s=time.perf_counter() - started,
+        peak_memory_mb=peak_memory_mb(device),
+    )

@@ -1,0 +1,78 @@
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from gnnlib.config import ConfigError, apply_overrides, from_dict, load_config
+from gnnlib.tasks.node_classification import NodeClassificationConfig
+
+EXPERIMENTS = Path(__file__).resolve().parents[1] / "experiments"
+
+
+@dataclass
+class Inner:
+    width: int = 4
+    rate: float = 0.1
+    name: str | None = None
+
+
+@dataclass
+class Outer:
+    method: str
+    inner: Inner = field(default_factory=Inner)
+    seeds: list[int] = field(default_factory=lambda: [0])
+
+
+def test_nested_mapping_becomes_typed_dataclasses():
+    config = from_dict(Outer, {"method": "gcn", "inner": {"width": 8, "rate": 1}, "seeds": [1, 2]})
+    assert config == Outer("gcn", Inner(width=8, rate=1.0), [1, 2])
+    assert isinstance(config.inner.rate, float)
+
+
+def test_unknown_key_names_the_key_and_the_allowed_ones():
+    with pytest.raises(ConfigError) as error:
+        from_dict(Outer, {"method": "gcn", "inner": {"widht": 8}})
+    message = str(error.value)
+    assert "inner.widht" in message and "did you mean 'width'" in message
+    assert "allowed keys: width, rate, name" in message
+
+
+def test_wrong_types_name_the_key_the_value_and_the_type():
+    with pytest.raises(ConfigError, match=r"inner.width: expected int, got str 'wide'"):
+        from_dict(Outer, {"method": "gcn", "inner": {"width": "wide"}})
+    with pytest.raises(ConfigError, match=r"inner.rate: expected float, got boolean"):
+        from_dict(Outer, {"method": "gcn", "inner": {"rate": True}})
+    with pytest.raises(ConfigError, match=r"seeds\[1\]: expected int"):
+        from_dict(Outer, {"method": "gcn", "seeds": [0, "1"]})
+    with pytest.raises(ConfigError, match="method: required key is missing"):
+        from_dict(Outer, {})
+
+
+def test_literal_fields_list_their_allowed_values():
+    with pytest.raises(
+        ConfigError, match=r"data.split: 'geom' is not one of \['public', 'random'\]"
+    ):
+        from_dict(
+            NodeClassificationConfig, {"method": "gcn", "data": {"name": "Cora", "split": "geom"}}
+        )
+
+
+def test_overrides_parse_values_as_yaml(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("method: gcn\ninner:\n  width: 4\n")
+    config = load_config(path, Outer, ["inner.rate=0.5", "inner.name=x", "seeds=[3, 4]"])
+    assert config.inner == Inner(4, 0.5, "x") and config.seeds == [3, 4]
+    with pytest.raises(ConfigError, match="key.path=value"):
+        apply_overrides({}, ["inner.rate"])
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(tmp_path / "missing.yaml", Outer)
+
+
+@pytest.mark.parametrize("path", sorted(EXPERIMENTS.glob("**/*.yaml")), ids=lambda p: p.name)
+def test_every_shipped_config_is_valid(path):
+    from gnnlib.config import read_yaml
+    from gnnlib.tasks import TASKS
+
+    raw = read_yaml(path)
+    schema, _ = TASKS[raw.pop("task")]
+    from_dict(schema, raw)
