@@ -185,6 +185,17 @@ def to_csr(
     return csr, None if edge_attr is None else edge_attr[order]
 
 
+def select_csr_entries(adj: Tensor, keep: Tensor, scale: float = 1.0) -> Tensor:
+    """The sparse CSR ``adj`` with only the entries where ``keep`` (``[nnz]`` bool) is set,
+    their values multiplied by ``scale``; rows stay sorted, nothing is re-sorted."""
+    crow, col, value = adj.crow_indices(), adj.col_indices(), adj.values()
+    row = torch.repeat_interleave(torch.arange(adj.size(0), device=col.device), crow.diff())
+    counts = torch.bincount(row[keep], minlength=adj.size(0))
+    new_crow = torch.zeros_like(crow)
+    torch.cumsum(counts, 0, out=new_crow[1:])
+    return _sparse_csr(new_crow, col[keep], value[keep] * scale, adj.size(0))
+
+
 def _csr_from_edges(
     source: Tensor, target: Tensor, weight: Tensor, num_nodes: int
 ) -> tuple[Tensor, Tensor]:

@@ -21,16 +21,40 @@ from gnnlib.train.progress_bar import progress
 Metrics = dict[str, dict[str, float]]
 
 
+class History:
+    """Per-epoch loss and metrics, checkpointed with the run so that selections made
+    from it after a resumption (e.g. NCN's best epoch per K) see every epoch."""
+
+    def __init__(self) -> None:
+        self.epochs: list[dict[str, Any]] = []
+
+    def append(self, epoch: int, loss: float, metrics: Metrics) -> None:
+        self.epochs.append({"epoch": epoch, "loss": loss, "metrics": metrics})
+
+    def best(self, split: str, metric: str, mode: str = "max") -> dict[str, Any]:
+        """The entry of the first epoch with the best ``metrics[split][metric]``."""
+        if not self.epochs:
+            raise ValueError("the history is empty: no epoch has run")
+        sign = 1.0 if mode == "max" else -1.0
+        return max(self.epochs, key=lambda entry: sign * entry["metrics"][split][metric])
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"epochs": self.epochs}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.epochs = list(state["epochs"])
+
+
 @dataclass
 class FitResult:
     """What :func:`fit` did: the best epoch by the monitored metric, the epochs run in
-    total (over all resumptions), and the per-epoch history of this process."""
+    total (over all resumptions), and the history of every epoch."""
 
     best_epoch: int
     best_value: float
     epochs_run: int
     resumed_from: int | None
-    history: list[dict[str, Any]] = field(default_factory=list)
+    history: History = field(default_factory=History)
     train_time_s: float = 0.0
 
 
@@ -57,12 +81,12 @@ def fit(
     a killed run ends exactly as an uninterrupted one. On return the model holds the
     best epoch's weights.
     """
-    states = {"model": model, "optimizer": optimizer, "stopper": stopper}
+    history = History()
+    states = {"model": model, "optimizer": optimizer, "stopper": stopper, "history": history}
     if scheduler is not None:
         states["scheduler"] = scheduler
     last = checkpointer.load_latest(**states) if checkpointer is not None else None
     first = 0 if last is None else last + 1
-    history: list[dict[str, Any]] = []
     epoch = first - 1
     start = time.perf_counter()
     bar = progress(range(first, epochs), desc=desc)
@@ -83,7 +107,7 @@ def fit(
                 scheduler.step(value)
             else:
                 scheduler.step()
-        history.append({"epoch": epoch, "loss": loss, **_flatten(metrics)})
+        history.append(epoch, loss, metrics)
         bar.set_postfix(loss=f"{loss:.4f}", **{stopper.metric: f"{value:.4f}"})
         if checkpointer is not None:
             checkpointer.save(epoch, force=epoch == epochs - 1, **states)
@@ -99,10 +123,3 @@ def fit(
         train_time_s=time.perf_counter() - start,
     )
 
-
-def _flatten(metrics: Metrics) -> dict[str, float]:
-    return {
-        f"{split}_{name}": value
-        for split, values in metrics.items()
-        for name, value in values.items()
-    }
