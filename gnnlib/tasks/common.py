@@ -3,14 +3,48 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 
 from gnnlib.config import to_dict
 from gnnlib.eval.records import ResultRecord, peak_memory_mb
+from gnnlib.nn import Encoder
 from gnnlib.train.loop import FitResult, Metrics
+
+
+@dataclass
+class EncoderConfig:
+    """The :class:`~gnnlib.nn.Encoder` of a task, field for field."""
+
+    conv: str = "gcn"
+    hidden: int = 64
+    layers: int = 2
+    dropout: float = 0.5
+    norm: str = "none"
+    act: str = "relu"
+    residual: bool = False
+    jk: str = "last"
+    conv_options: dict[str, Any] = field(default_factory=dict)
+
+    def build(
+        self, in_channels: int, out_channels: int | None = None, act_last: bool = False
+    ) -> Encoder:
+        return Encoder(
+            in_channels,
+            self.hidden,
+            self.layers,
+            out_channels,
+            conv=self.conv,
+            norm=self.norm,
+            act=self.act,
+            dropout=self.dropout,
+            residual=self.residual,
+            jk=self.jk,
+            act_last=act_last,
+            conv_options=self.conv_options,
+        )
 
 
 @dataclass

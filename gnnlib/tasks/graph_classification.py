@@ -25,8 +25,8 @@ from gnnlib.data import load
 from gnnlib.data.splits import stratified_split
 from gnnlib.eval.metrics import accuracy
 from gnnlib.eval.records import ResultRecord
-from gnnlib.nn import MLP, Encoder, global_pool
-from gnnlib.tasks.common import TrainConfig, result_record
+from gnnlib.nn import MLP, global_pool
+from gnnlib.tasks.common import EncoderConfig, TrainConfig, result_record
 from gnnlib.train import Checkpointer, EarlyStopping, seed_everything
 from gnnlib.train.loop import fit
 
@@ -41,17 +41,14 @@ class GraphDataConfig:
 
 
 @dataclass
-class GraphModelConfig:
+class GraphModelConfig(EncoderConfig):
+    """The encoder (GIN's by default) and the graph pooling."""
+
     conv: str = "gin"
-    hidden: int = 64
     layers: int = 4
-    dropout: float = 0.5
     norm: str = "batch"
-    act: str = "relu"
-    residual: bool = False
     jk: str = "cat"
     pool: str = "sum"
-    conv_options: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -69,19 +66,7 @@ class GraphClassifier(torch.nn.Module):
 
     def __init__(self, in_channels: int, num_classes: int, config: GraphModelConfig) -> None:
         super().__init__()
-        self.encoder = Encoder(
-            in_channels,
-            config.hidden,
-            config.layers,
-            conv=config.conv,
-            norm=config.norm,
-            act=config.act,
-            dropout=config.dropout,
-            residual=config.residual,
-            jk=config.jk,
-            act_last=True,
-            conv_options=config.conv_options,
-        )
+        self.encoder = config.build(in_channels, act_last=True)
         self.pool = config.pool
         self.head = MLP(
             [self.encoder.out_channels, config.hidden, num_classes], dropout=config.dropout

@@ -20,8 +20,8 @@ from gnnlib.data import load
 from gnnlib.data.splits import random_node_split
 from gnnlib.eval.metrics import accuracy
 from gnnlib.eval.records import ResultRecord
-from gnnlib.nn import Encoder, feature_dropout, to_csr
-from gnnlib.tasks.common import TrainConfig, result_record
+from gnnlib.nn import feature_dropout, to_csr
+from gnnlib.tasks.common import EncoderConfig, TrainConfig, result_record
 from gnnlib.train import Checkpointer, EarlyStopping, seed_everything
 from gnnlib.train.loop import fit
 
@@ -45,17 +45,11 @@ class NodeDataConfig:
 
 
 @dataclass
-class NodeModelConfig:
-    conv: str = "gcn"
+class NodeModelConfig(EncoderConfig):
+    """The encoder (GCN's 2 x 16 by default) and dropout on the input features."""
+
     hidden: int = 16
-    layers: int = 2
-    dropout: float = 0.5
     input_dropout: float = 0.5
-    norm: str = "none"
-    act: str = "relu"
-    residual: bool = False
-    jk: str = "last"
-    conv_options: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -73,19 +67,7 @@ class NodeClassifier(torch.nn.Module):
     def __init__(self, in_channels: int, num_classes: int, config: NodeModelConfig) -> None:
         super().__init__()
         self.input_dropout = config.input_dropout
-        self.encoder = Encoder(
-            in_channels,
-            config.hidden,
-            config.layers,
-            num_classes,
-            conv=config.conv,
-            norm=config.norm,
-            act=config.act,
-            dropout=config.dropout,
-            residual=config.residual,
-            jk=config.jk,
-            conv_options=config.conv_options,
-        )
+        self.encoder = config.build(in_channels, num_classes)
 
     def forward(self, x: Tensor, adj: Any) -> Tensor:
         return self.encoder(feature_dropout(x, self.input_dropout, self.training), adj)
