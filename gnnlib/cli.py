@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
 def _run(args: argparse.Namespace) -> int:
     from gnnlib.eval.records import ResultRecord, aggregate, save_aggregate
     from gnnlib.eval.report import render_report
-    from gnnlib.tasks import TASKS
+    from gnnlib.tasks.registry import TASKS
     from gnnlib.train import get_logger, resolve_device
 
     raw = apply_overrides(read_yaml(args.config), args.overrides)

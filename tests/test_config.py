@@ -71,7 +71,7 @@ def test_overrides_parse_values_as_yaml(tmp_path):
 @pytest.mark.parametrize("path", sorted(EXPERIMENTS.glob("**/*.yaml")), ids=lambda p: p.name)
 def test_every_shipped_config_is_valid(path):
     from gnnlib.config import read_yaml
-    from gnnlib.tasks import TASKS
+    from gnnlib.tasks.registry import TASKS
 
     raw = read_yaml(path)
     schema, _ = TASKS[raw.pop("task")]

@@ -72,14 +72,12 @@ class Adjacency:
                 )
             self.num_nodes = csr.size(0)
             crow, col = csr.crow_indices(), csr.col_indices()
-            row = torch.repeat_interleave(
-                torch.arange(self.num_nodes, device=col.device), crow.diff()
-            )
+            row = csr_entry_rows(crow)
             self.edge_index = torch.stack([col, row])
             values = csr.values()
             if not values.is_floating_point():
                 values = values.float()
-                csr = _sparse_csr(crow, col, values, csr.size(0))
+                csr = sparse_csr(crow, col, values, tuple(csr.shape))
             self.edge_weight = None if _all_ones(values) else values
             self._csr = csr
             return
@@ -185,15 +183,37 @@ def to_csr(
     return csr, None if edge_attr is None else edge_attr[order]
 
 
-def select_csr_entries(adj: Tensor, keep: Tensor, scale: float = 1.0) -> Tensor:
+def select_csr_entries(adj: Tensor, keep: Tensor, scale: float | Tensor = 1.0) -> Tensor:
     """The sparse CSR ``adj`` with only the entries where ``keep`` (``[nnz]`` bool) is set,
-    their values multiplied by ``scale``; rows stay sorted, nothing is re-sorted."""
+    their values multiplied by ``scale`` (a number, or ``[nnz]`` per-entry factors); rows
+    stay sorted, nothing is re-sorted."""
     crow, col, value = adj.crow_indices(), adj.col_indices(), adj.values()
-    row = torch.repeat_interleave(torch.arange(adj.size(0), device=col.device), crow.diff())
-    counts = torch.bincount(row[keep], minlength=adj.size(0))
-    new_crow = torch.zeros_like(crow)
-    torch.cumsum(counts, 0, out=new_crow[1:])
-    return _sparse_csr(new_crow, col[keep], value[keep] * scale, adj.size(0))
+    if isinstance(scale, Tensor):
+        scale = scale[keep]
+    new_crow = row_pointers(csr_entry_rows(crow)[keep], adj.size(0))
+    return sparse_csr(new_crow, col[keep], value[keep] * scale, tuple(adj.shape))
+
+
+def csr_entry_rows(crow: Tensor) -> Tensor:
+    """The row of every stored entry of a CSR matrix with row pointers ``crow``."""
+    rows = torch.arange(crow.numel() - 1, device=crow.device)
+    # output_size spares repeat_interleave a pass over the counts.
+    return torch.repeat_interleave(rows, crow.diff(), output_size=int(crow[-1]))
+
+
+def row_pointers(row: Tensor, num_rows: int) -> Tensor:
+    """CSR row pointers ``[num_rows + 1]`` of entries whose (sorted) rows are ``row``."""
+    crow = torch.zeros(num_rows + 1, dtype=torch.long, device=row.device)
+    torch.cumsum(torch.bincount(row, minlength=num_rows), 0, out=crow[1:])
+    return crow
+
+
+def sparse_csr(crow: Tensor, col: Tensor, value: Tensor, size: tuple[int, int]) -> Tensor:
+    """``torch.sparse_csr_tensor`` without invariant checks or torch's "beta" warning
+    (the CSR products used here are stable; callers build valid pointers)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
+        return torch.sparse_csr_tensor(crow, col, value, size, check_invariants=False)
 
 
 def _csr_from_edges(
@@ -202,25 +222,14 @@ def _csr_from_edges(
     # A stable sort by (target, source) keeps duplicates as separate entries: torch's
     # CSR products then sum them, which is what scatter over edge_index does.
     order = torch.argsort(target * num_nodes + source, stable=True)
-    counts = torch.bincount(target, minlength=num_nodes)
-    crow = torch.zeros(num_nodes + 1, dtype=torch.long, device=source.device)
-    torch.cumsum(counts, 0, out=crow[1:])
-    return _sparse_csr(crow, source[order], weight[order], num_nodes), order
-
-
-def _sparse_csr(crow: Tensor, col: Tensor, value: Tensor, num_nodes: int) -> Tensor:
-    with warnings.catch_warnings():
-        # torch flags every CSR construction as "beta"; the products used here are stable.
-        warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
-        return torch.sparse_csr_tensor(
-            crow, col, value, (num_nodes, num_nodes), check_invariants=False
-        )
+    crow = row_pointers(target[order], num_nodes)
+    return sparse_csr(crow, source[order], weight[order], (num_nodes, num_nodes)), order
 
 
 def _gcn_normalize(adj_t: Tensor, add_self_loops: bool, fill_value: float) -> Tensor:
     num_nodes = adj_t.size(0)
     crow, col, value = adj_t.crow_indices(), adj_t.col_indices(), adj_t.values()
-    row = torch.repeat_interleave(torch.arange(num_nodes, device=col.device), crow.diff())
+    row = csr_entry_rows(crow)
     if add_self_loops:
         is_loop = row == col
         loop_weight = torch.full((num_nodes,), fill_value, dtype=value.dtype, device=value.device)
@@ -252,4 +261,4 @@ def _gcn_normalize(adj_t: Tensor, add_self_loops: bool, fill_value: float) -> Te
     inv_sqrt = degree.pow(-0.5)
     inv_sqrt.masked_fill_(torch.isinf(inv_sqrt), 0.0)
     value = inv_sqrt[row] * value * inv_sqrt[col]
-    return _sparse_csr(crow, col, value, num_nodes)
+    return sparse_csr(crow, col, value, (num_nodes, num_nodes))

@@ -1,15 +1,4 @@
-"""Runnable tasks: a config schema and a ``run(config, seed, device, run_dir)`` each.
+"""Supervised tasks (node and graph classification) and the shared task pieces.
 
-``gnnlib run CONFIG`` reads the config's ``task:`` key and looks it up here; adding a
-task means adding one line to :data:`TASKS`.
+The table of every runnable task, for ``gnnlib run``, is :data:`gnnlib.tasks.registry.TASKS`.
 """
-
-from gnnlib.tasks import graph_classification, node_classification
-
-TASKS = {
-    "node_classification": (node_classification.NodeClassificationConfig, node_classification.run),
-    "graph_classification": (
-        graph_classification.GraphClassificationConfig,
-        graph_classification.run,
-    ),
-}

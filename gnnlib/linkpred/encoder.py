@@ -1,0 +1,101 @@
+"""The node encoder of NCN/NCNC, layer for layer as the official code builds it."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from gnnlib.linkpred.common_neighbors import drop_entries
+from gnnlib.nn import Adjacency, apply_conv, build_conv, conv_spec
+
+
+class NCNEncoder(torch.nn.Module):
+    r"""Message passing that produces the node states NCN's predictors read.
+
+    Input stage: featureless graphs (``num_embeddings`` set, e.g. ogbl-ddi) look up an
+    orthogonally initialised embedding followed by dropout ``dropout``; featured graphs
+    apply dropout ``input_dropout`` and, for parameter-free convs, a linear map to
+    ``hidden_channels`` followed by dropout ``dropout``.
+
+    Layers: for parameter-free convs (``puregcn``, ``puresum``, ...) every layer is the
+    bare propagation and the last one is followed by dropout ``tail_dropout``; for
+    learned convs each layer but the last is followed by
+    :math:`\mathrm{ReLU}(\mathrm{dropout}(\mathrm{LN}(\cdot)))`. With ``residual`` a layer's
+    input is added to its output when widths match, and with ``jk`` the output is
+    :math:`\sum_l w_l \mathbf{H}^{(l)}` with raw learned weights :math:`w \sim
+    \mathcal{N}(0, 1)` at initialisation (no softmax), as in the official code.
+    ``edge_dropout`` drops adjacency entries during training and rescales the rest by
+    :math:`1/(1-p)` (the official ``DropAdj``, :func:`~gnnlib.linkpred.common_neighbors.drop_entries`).
+
+    Shapes: ``x`` ``[N, F]`` (float features) or ``[N]`` (node ids for the embedding);
+    ``adj`` a symmetric ``torch.sparse_csr`` ``[N, N]``; output ``[N, hidden_channels]``.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        hidden_channels: int,
+        num_layers: int,
+        conv: str = "puregcn",
+        dropout: float = 0.0,
+        input_dropout: float = 0.0,
+        tail_dropout: float = 0.0,
+        edge_dropout: float = 0.0,
+        ln: bool = False,
+        residual: bool = False,
+        jk: bool = False,
+        num_embeddings: int | None = None,
+    ) -> None:
+        super().__init__()
+        self.spec = conv_spec(conv)
+        pure = conv.startswith("pure")
+        if num_embeddings is not None:
+            embedding = torch.nn.Embedding(num_embeddings, hidden_channels)
+            torch.nn.init.orthogonal_(embedding.weight)
+            self.input = torch.nn.Sequential(embedding, torch.nn.Dropout(dropout))
+            in_channels = hidden_channels
+        else:
+            layers: list[torch.nn.Module] = [torch.nn.Dropout(input_dropout)]
+            if pure:
+                layers += [torch.nn.Linear(in_channels, hidden_channels), torch.nn.Dropout(dropout)]
+                in_channels = hidden_channels
+            self.input = torch.nn.Sequential(*layers)
+        self.convs = torch.nn.ModuleList()
+        self.posts = torch.nn.ModuleList()
+        for layer in range(num_layers):
+            last = layer == num_layers - 1
+            self.convs.append(build_conv(conv, in_channels, hidden_channels))
+            in_channels = hidden_channels
+            if pure:
+                self.posts.append(torch.nn.Dropout(tail_dropout) if last else torch.nn.Identity())
+            elif last and num_layers > 1:  # a single learned layer keeps its post, as officially
+                self.posts.append(torch.nn.Identity())
+            else:
+                norm = torch.nn.LayerNorm(hidden_channels) if ln else torch.nn.Identity()
+                self.posts.append(
+                    torch.nn.Sequential(norm, torch.nn.Dropout(dropout), torch.nn.ReLU())
+                )
+        self.residual = residual
+        self.edge_dropout = edge_dropout
+        self.jk_weights = torch.nn.Parameter(torch.randn(num_layers)) if jk else None
+
+    def reset_parameters(self) -> None:
+        for module in self.modules():
+            if module is not self and hasattr(module, "reset_parameters"):
+                module.reset_parameters()
+        if isinstance(self.input[0], torch.nn.Embedding):
+            torch.nn.init.orthogonal_(self.input[0].weight)
+        if self.jk_weights is not None:
+            torch.nn.init.normal_(self.jk_weights)
+
+    def forward(self, x: Tensor, adj: Tensor) -> Tensor:
+        x = self.input(x)
+        adjacency = Adjacency(drop_entries(adj, self.edge_dropout) if self.training else adj)
+        layer_outputs = []
+        for conv, post in zip(self.convs, self.posts):
+            out = post(apply_conv(self.spec, conv, x, adjacency))
+            x = out + x if self.residual and out.shape == x.shape else out
+            layer_outputs.append(x)
+        if self.jk_weights is None:
+            return x
+        return (self.jk_weights.view(-1, 1, 1) * torch.stack(layer_outputs)).sum(0)

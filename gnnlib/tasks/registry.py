@@ -1,0 +1,18 @@
+"""Runnable tasks: a config schema and a ``run(config, seed, device, run_dir)`` each.
+
+``gnnlib run CONFIG`` reads the config's ``task:`` key and looks it up here; adding a
+task means adding one line to :data:`TASKS`.
+"""
+
+from gnnlib.linkpred import train as link_prediction
+from gnnlib.tasks import graph_classification, node_classification
+
+TASKS = {
+    "node_classification": (node_classification.NodeClassificationConfig, node_classification.run),
+    "graph_classification": (
+        graph_classification.GraphClassificationConfig,
+        graph_classification.run,
+    ),
+    "link_prediction": (link_prediction.LinkPredictionConfig, link_prediction.run),
+    "link_heuristic": (link_prediction.HeuristicConfig, link_prediction.run_heuristic),
+}
