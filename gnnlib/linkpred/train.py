@@ -192,6 +192,66 @@ class LinkPredictor(torch.nn.Module):
         ).view(-1)
 
 
+def build_model(
+    config: LinkPredictionConfig, data: LinkData, device: torch.device
+) -> tuple[LinkPredictor, torch.optim.Optimizer]:
+    """The model and its optimizer: Adam with one learning rate for the encoder and one
+    for the predictor, as the official script."""
+    in_channels = data.x.size(1) if data.num_embeddings is None else config.encoder.hidden
+    model = LinkPredictor(in_channels, data, config).to(device)
+    optimizer = torch.optim.Adam(
+        [
+            {"params": model.encoder.parameters(), "lr": config.train.encoder_lr},
+            {"params": model.predictor.parameters(), "lr": config.train.predictor_lr},
+        ]
+    )
+    return model, optimizer
+
+
+def train_epoch(
+    model: LinkPredictor,
+    optimizer: torch.optim.Optimizer,
+    x: Tensor,
+    adj: Tensor,
+    train_pos: Tensor,
+    train_graph: Tensor,
+    batch_size: int,
+    target_link_removal: bool = True,
+    max_batches: int | None = None,
+) -> float:
+    """One pass over the training edges ``train_pos`` (``[2, E]``); the mean loss.
+
+    Negatives come from one ``negative_sampling`` call on ``train_graph`` (both
+    directions); batches follow a random permutation and the last incomplete one is
+    dropped, as the official ``PermIterator`` does. ``max_batches`` stops early (for
+    benchmarks).
+    """
+    model.train()
+    negatives = negative_sampling(train_graph, adj.size(0))
+    order = torch.randperm(train_pos.size(1), device=train_pos.device)
+    losses = []
+    for begin in range(0, order.numel() - batch_size + 1, batch_size):
+        if max_batches is not None and len(losses) == max_batches:
+            break
+        batch = order[begin : begin + batch_size]
+        optimizer.zero_grad()
+        # Target link removal: the batch's own edges are hidden from encoder and predictor.
+        batch_adj = remove_target_links(adj, train_pos[:, batch]) if target_link_removal else adj
+        h = model.encoder(x, batch_adj)
+        pos = model.predictor(h, batch_adj, train_pos[:, batch])
+        neg = model.predictor(h, batch_adj, negatives[:, batch])
+        loss = -F.logsigmoid(pos).mean() - F.logsigmoid(-neg).mean()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    if not losses:
+        raise ValueError(
+            f"batch_size={batch_size} exceeds the {train_pos.size(1)} training edges: "
+            "no full batch to train on"
+        )
+    return sum(losses) / len(losses)
+
+
 def run(
     config: LinkPredictionConfig, seed: int, device: torch.device, run_dir: Path
 ) -> ResultRecord:
@@ -203,44 +263,9 @@ def run(
     split = {
         part: {k: v.to(device) for k, v in edges.items()} for part, edges in data.split.items()
     }
-    train_pos = split["train"]["edge"].t()
-    in_channels = data.x.size(1) if data.num_embeddings is None else config.encoder.hidden
-    model = LinkPredictor(in_channels, data, config).to(device)
-    optimizer = torch.optim.Adam(
-        [
-            {"params": model.encoder.parameters(), "lr": config.train.encoder_lr},
-            {"params": model.predictor.parameters(), "lr": config.train.predictor_lr},
-        ]
-    )
-    batch_size, train_cfg = config.train.batch_size, config.train
-
-    def train_epoch() -> float:
-        model.train()
-        negatives = negative_sampling(data.train_edge_index.to(device), data.num_nodes)
-        order = torch.randperm(train_pos.size(1), device=device)
-        losses = []
-        # The last incomplete batch is dropped, as the official PermIterator does.
-        for begin in range(0, order.numel() - batch_size + 1, batch_size):
-            batch = order[begin : begin + batch_size]
-            optimizer.zero_grad()
-            batch_adj = (
-                remove_target_links(adj, train_pos[:, batch])
-                if train_cfg.target_link_removal
-                else adj
-            )
-            h = model.encoder(x, batch_adj)
-            pos = model.predictor(h, batch_adj, train_pos[:, batch])
-            neg = model.predictor(h, batch_adj, negatives[:, batch])
-            loss = -F.logsigmoid(pos).mean() - F.logsigmoid(-neg).mean()
-            loss.backward()
-            optimizer.step()
-            losses.append(loss.item())
-        if not losses:
-            raise ValueError(
-                f"batch_size={batch_size} exceeds the {train_pos.size(1)} training edges: "
-                "no full batch to train on"
-            )
-        return sum(losses) / len(losses)
+    train_pos, train_graph = split["train"]["edge"].t(), data.train_edge_index.to(device)
+    model, optimizer = build_model(config, data, device)
+    train_cfg = config.train
 
     @torch.no_grad()
     def evaluate() -> dict[str, dict[str, float]]:
@@ -266,7 +291,16 @@ def run(
     result = fit(
         model=model,
         optimizer=optimizer,
-        train_epoch=train_epoch,
+        train_epoch=lambda: train_epoch(
+            model,
+            optimizer,
+            x,
+            adj,
+            train_pos,
+            train_graph,
+            train_cfg.batch_size,
+            train_cfg.target_link_removal,
+        ),
         evaluate=evaluate,
         epochs=train_cfg.epochs,
         stopper=EarlyStopping(train_cfg.select, "max", patience=None),

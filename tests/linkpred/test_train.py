@@ -1,0 +1,98 @@
+"""The NCN training protocol: split, target link removal, per-K selection, determinism."""
+
+import torch
+
+from gnnlib.linkpred.split import ncn_planetoid_split
+from gnnlib.linkpred.train import (
+    LinkDataConfig,
+    LinkPredictionConfig,
+    best_per_k,
+    build_model,
+    prepare,
+    run,
+    train_epoch,
+)
+from gnnlib.train.loop import FitResult, History
+
+
+def _keys(pairs, num_nodes):
+    low, high = pairs.min(1).values, pairs.max(1).values
+    return set((low * num_nodes + high).tolist())
+
+
+def test_official_planetoid_split_is_70_10_20_with_two_validation_negatives_per_positive(
+    require_data,
+):
+    require_data("Planetoid/Cora")
+    data = prepare(LinkDataConfig("Cora"), seed=0)
+    split, n = data.split, data.num_nodes
+    sizes = {part: split[part]["edge"].size(0) for part in split}
+    total = sum(sizes.values())
+    assert total == 5278  # Cora's undirected edges
+    assert sizes["test"] == int(0.2 * total) and sizes["valid"] == int(0.2 * total) // 2
+    assert split["valid"]["edge_neg"].size(0) == int(0.2 * total)  # 2 per positive
+    assert split["test"]["edge_neg"].size(0) == sizes["test"]
+    positives = [_keys(split[p]["edge"], n) for p in ("train", "valid", "test")]
+    assert sum(map(len, positives)) == total  # disjoint
+    all_edges = set().union(*positives)
+    for part in ("valid", "test"):
+        assert not _keys(split[part]["edge_neg"], n) & all_edges
+    # The message-passing graph holds training edges only.
+    assert data.adj._nnz() == 2 * sizes["train"]
+    other = ncn_planetoid_split(torch.tensor(list(zip(*[divmod(k, n) for k in all_edges]))), n, 1)
+    assert not torch.equal(other["test"]["edge"], split["test"]["edge"])  # redrawn per seed
+
+
+def test_each_batch_is_scored_without_its_own_edges(require_data):
+    require_data("Planetoid/Cora")
+    config = LinkPredictionConfig("ncn", LinkDataConfig("Cora"))
+    config.encoder.hidden = 16
+    data = prepare(config.data, seed=0)
+    model, optimizer = build_model(config, data, torch.device("cpu"))
+    seen = []
+    original = model.predictor.forward
+
+    def spy(h, adj, tar):
+        seen.append((adj, tar))
+        return original(h, adj, tar)
+
+    model.predictor.forward = spy
+    train_pos = data.split["train"]["edge"].t()
+    train_epoch(
+        model, optimizer, data.x, data.adj, train_pos, data.train_edge_index, 1024, max_batches=2
+    )
+    positives = seen[0::2]
+    assert len(positives) == 2
+    for adj, tar in positives:
+        dense = adj.to_dense()
+        assert dense[tar[0], tar[1]].sum() == 0 and dense[tar[1], tar[0]].sum() == 0
+        assert adj._nnz() == data.adj._nnz() - 2 * tar.size(1)
+
+
+def test_each_k_reports_test_hits_at_its_own_best_validation_epoch():
+    history = History()
+    history.append(
+        0,
+        1.0,
+        {"valid": {"hits@20": 0.5, "hits@50": 0.9}, "test": {"hits@20": 0.1, "hits@50": 0.2}},
+    )
+    history.append(
+        1,
+        0.9,
+        {"valid": {"hits@20": 0.7, "hits@50": 0.9}, "test": {"hits@20": 0.3, "hits@50": 0.4}},
+    )
+    result = FitResult(
+        best_epoch=1, best_value=0.7, epochs_run=2, resumed_from=None, history=history
+    )
+    metrics = best_per_k(result, [20, 50])
+    assert metrics["test"] == {"hits@20": 0.3, "hits@50": 0.2}  # 50: first best epoch wins
+    assert metrics["valid"] == {"hits@20": 0.7, "hits@50": 0.9}
+
+
+def test_a_seed_repeats_exactly(require_data, tmp_path):
+    require_data("Planetoid/Cora")
+    config = LinkPredictionConfig("ncn", LinkDataConfig("Cora"))
+    config.encoder.hidden, config.train.epochs, config.train.batch_size = 32, 2, 1024
+    first = run(config, 3, torch.device("cpu"), tmp_path / "a")
+    second = run(config, 3, torch.device("cpu"), tmp_path / "b")
+    assert first.metrics == second.metrics
