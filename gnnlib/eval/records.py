@@ -84,8 +84,12 @@ def git_commit() -> str | None:
 
 
 def git_dirty() -> bool | None:
-    """Whether the gnnlib checkout has uncommitted or untracked changes; None outside one."""
-    status = _git("status", "--porcelain")
+    """Whether the gnnlib checkout has uncommitted or untracked changes; None outside one.
+
+    Result records themselves (``experiments/results``, ``runs``) are outputs, not code:
+    a run writing them must not mark the next seed's record dirty.
+    """
+    status = _git("status", "--porcelain", "--", ".", ":!experiments/results", ":!runs")
     return None if status is None else bool(status)
 
 

@@ -265,6 +265,12 @@ def run(
     }
     train_pos, train_graph = split["train"]["edge"].t(), data.train_edge_index.to(device)
     model, optimizer = build_model(config, data, device)
+    if (
+        model.encoder.reads_sparse_features
+        and x.is_floating_point()
+        and x.count_nonzero() < 0.1 * x.numel()
+    ):
+        x = x.to_sparse_csr()
     train_cfg = config.train
 
     @torch.no_grad()
