@@ -31,6 +31,7 @@ from gnnlib.config import to_dict
 from gnnlib.data import load
 from gnnlib.eval.metrics import hits_at_k
 from gnnlib.eval.records import ResultRecord, peak_memory_mb
+from gnnlib.io import atomic_torch_save, safe_torch_load
 from gnnlib.linkpred.common_neighbors import remove_target_links, symmetric_csr
 from gnnlib.linkpred.encoder import NCNEncoder
 from gnnlib.linkpred.heuristics import adamic_adar, common_neighbor_count, resource_allocation
@@ -86,6 +87,10 @@ class LinkPredictorConfig:
 
 @dataclass
 class LinkTrainConfig:
+    """``init_from``: a ``best_model.pt`` of an earlier run to start from, ``{seed}``
+    replaced by the seed (the official NCNC on ogbl-ddi starts from trained NCN weights,
+    ``--loadmod``); parameters it lacks (NCNC's extras) keep their initialisation."""
+
     epochs: int = 100
     encoder_lr: float = 0.001
     predictor_lr: float = 0.001
@@ -95,6 +100,7 @@ class LinkTrainConfig:
     hits_k: list[int] = field(default_factory=lambda: [20, 50, 100])
     select: str = "hits@100"
     checkpoint_every: int = 1
+    init_from: str | None = None
 
 
 @dataclass
@@ -257,6 +263,7 @@ def run(
 ) -> ResultRecord:
     """Train and evaluate one seed; checkpoints go to ``run_dir`` so a killed run resumes."""
     start = time.perf_counter()
+    train_cfg = config.train
     seed_everything(seed)
     data = prepare(config.data, seed)
     x, adj, test_adj = data.x.to(device), data.adj.to(device), data.test_adj.to(device)
@@ -265,13 +272,19 @@ def run(
     }
     train_pos, train_graph = split["train"]["edge"].t(), data.train_edge_index.to(device)
     model, optimizer = build_model(config, data, device)
+    if train_cfg.init_from is not None:
+        path = Path(train_cfg.init_from.format(seed=seed))
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"train.init_from: {path} does not exist (run its config first)"
+            )
+        model.load_state_dict(safe_torch_load(path, map_location=device), strict=False)
     if (
         model.encoder.reads_sparse_features
         and x.is_floating_point()
         and x.count_nonzero() < 0.1 * x.numel()
     ):
         x = x.to_sparse_csr()
-    train_cfg = config.train
 
     @torch.no_grad()
     def evaluate() -> dict[str, dict[str, float]]:
@@ -313,6 +326,7 @@ def run(
         checkpointer=Checkpointer(run_dir / "checkpoints", every=train_cfg.checkpoint_every),
         desc=f"{config.method} {config.data.name} seed {seed}",
     )
+    atomic_torch_save(model.state_dict(), run_dir / "best_model.pt")
     return result_record(
         config,
         config.data.name,

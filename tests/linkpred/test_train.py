@@ -96,3 +96,20 @@ def test_a_seed_repeats_exactly(require_data, tmp_path):
     first = run(config, 3, torch.device("cpu"), tmp_path / "a")
     second = run(config, 3, torch.device("cpu"), tmp_path / "b")
     assert first.metrics == second.metrics
+
+
+def test_a_run_can_start_from_an_earlier_runs_best_model(require_data, tmp_path):
+    require_data("Planetoid/Cora")
+    import pytest
+
+    config = LinkPredictionConfig("ncn", LinkDataConfig("Cora"))
+    config.encoder.hidden, config.train.epochs, config.train.batch_size = 16, 1, 2048
+    run(config, 0, torch.device("cpu"), tmp_path / "ncn" / "seed0")
+    assert (tmp_path / "ncn" / "seed0" / "best_model.pt").is_file()
+    config.predictor.kind = "ncnc"  # NCN weights load into NCNC; its extras stay fresh
+    config.train.init_from = str(tmp_path / "ncn" / "seed{seed}" / "best_model.pt")
+    record = run(config, 0, torch.device("cpu"), tmp_path / "ncnc" / "seed0")
+    assert record.metrics["test"]["hits@100"] >= 0
+    config.train.init_from = str(tmp_path / "missing" / "best_model.pt")
+    with pytest.raises(FileNotFoundError, match="run its config first"):
+        run(config, 0, torch.device("cpu"), tmp_path / "other")
