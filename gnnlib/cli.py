@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from gnnlib.config import ConfigError, apply_overrides, from_dict, read_yaml, to_dict
+from gnnlib.config import ConfigError, apply_overrides, from_dict, read_yaml
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -76,7 +76,7 @@ def _run(args: argparse.Namespace) -> int:
         record_path = out / f"{config.method}__{config.data.name}__seed{seed}.json"
         if record_path.exists():
             record = ResultRecord.load(record_path)
-            _check_same_config(record.config, to_dict(config), record_path)
+            _check_same_config(schema, record.config, config, record_path)
             log.info("seed %d: already finished, reusing %s", seed, record_path)
         else:
             record = run_one(config, seed, device, out / f"seed{seed}")
@@ -88,12 +88,16 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check_same_config(saved: dict, current: dict, path: Path) -> None:
-    # Seeds may differ (a rerun with more seeds); everything else must match, or the
-    # folder would mix results of two different experiments.
-    saved, current = dict(saved), dict(current)
-    saved.pop("seeds", None), current.pop("seeds", None)
-    if saved != current:
+def _check_same_config(schema: type, saved: dict, current: object, path: Path) -> None:
+    # Seeds may differ (a rerun with more seeds), and fields added to the schema since
+    # take their defaults; anything else must match, or the folder would mix results
+    # of two different experiments.
+    try:
+        saved_config = from_dict(schema, saved)
+    except ConfigError as error:
+        raise ConfigError(f"{path} was written by an incompatible config ({error})") from None
+    saved_config.seeds = current.seeds
+    if saved_config != current:
         raise ConfigError(
             f"{path} was written by a different config; pass another --out or remove it"
         )

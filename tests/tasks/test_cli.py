@@ -99,3 +99,19 @@ def test_datasets_lists_what_is_here(require_data, capsys):
     assert main(["datasets"]) == 0
     out = capsys.readouterr().out
     assert "Cora" in out and "ogbl-ddi" in out and "PubMed" in out
+
+
+def test_reused_records_accept_new_default_fields_and_refuse_changed_values(
+    require_data, tmp_path, capsys
+):
+    require_data("Planetoid/Cora")
+    args = ["run", str(GCN_CORA), "--seeds", "1", "--out", str(tmp_path), "--set", "train.epochs=2"]
+    assert main(args) == 0
+    record_path = tmp_path / "gcn__Cora__seed0.json"
+    record = json.loads(record_path.read_text())
+    del record["config"]["train"]["patience"]  # as if written before the field existed
+    record_path.write_text(json.dumps(record))
+    assert main(args) == 0
+    assert "already finished" in capsys.readouterr().err
+    assert main([*args, "--set", "train.lr=0.5"]) == 2
+    assert "written by a different config" in capsys.readouterr().err
