@@ -93,7 +93,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--memory-probe", nargs=2, metavar=("IMPL", "NODES"))
-    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/common_neighbors.json"))
+    parser.add_argument(
+        "--out", type=Path, default=Path("benchmarks/results/common_neighbors.json")
+    )
     parser.add_argument("--plot", type=Path, default=Path("docs/common_neighbors_time.png"))
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -107,7 +109,9 @@ def main() -> None:
         peers = make_peers(adj, tar)
         ours, theirs = peers["gnnlib"](), peers["torch_sparse"]()
         if ours._nnz() != theirs.nnz():  # the same sets, or the timing means nothing
-            raise RuntimeError(f"results differ at {num_nodes} nodes: {ours._nnz()} vs {theirs.nnz()}")
+            raise RuntimeError(
+                f"results differ at {num_nodes} nodes: {ours._nnz()} vs {theirs.nnz()}"
+            )
         times = {name: [] for name in peers}
         for _ in range(args.rounds):
             for name, run in peers.items():
@@ -118,32 +122,64 @@ def main() -> None:
         memory = {
             name: float(
                 subprocess.run(
-                    [sys.executable, __file__, "--memory-probe", name, str(num_nodes),
-                     "--degree", str(args.degree), "--pairs", str(args.pairs),
-                     "--threads", str(args.threads)],
-                    capture_output=True, text=True, check=True,
+                    [
+                        sys.executable,
+                        __file__,
+                        "--memory-probe",
+                        name,
+                        str(num_nodes),
+                        "--degree",
+                        str(args.degree),
+                        "--pairs",
+                        str(args.pairs),
+                        "--threads",
+                        str(args.threads),
+                    ],
+                    capture_output=True,
+                    text=True,
+                    check=True,
                 ).stdout.strip()
             )
             for name in peers
         }
-        rows.append({
-            "nodes": num_nodes, "nnz": int(adj._nnz()), "pairs": args.pairs,
-            "median_s": medians, "peak_memory_growth_mb": memory,
-            "torch_sparse_over_gnnlib": medians["torch_sparse"] / medians["gnnlib"],
-        })
-        print(f"{num_nodes:>9,} nodes {adj._nnz():>11,} entries: gnnlib "
-              f"{medians['gnnlib'] * 1e3:8.2f} ms, torch_sparse {medians['torch_sparse'] * 1e3:8.2f} ms "
-              f"(x{medians['torch_sparse'] / medians['gnnlib']:.2f}); peak MB {memory}")
+        rows.append(
+            {
+                "nodes": num_nodes,
+                "nnz": int(adj._nnz()),
+                "pairs": args.pairs,
+                "median_s": medians,
+                "peak_memory_growth_mb": memory,
+                "torch_sparse_over_gnnlib": medians["torch_sparse"] / medians["gnnlib"],
+            }
+        )
+        print(
+            f"{num_nodes:>9,} nodes {adj._nnz():>11,} entries: gnnlib "
+            f"{medians['gnnlib'] * 1e3:8.2f} ms, torch_sparse {medians['torch_sparse'] * 1e3:8.2f} ms "
+            f"(x{medians['torch_sparse'] / medians['gnnlib']:.2f}); peak MB {memory}"
+        )
 
-    atomic_write_text(args.out, json.dumps({"benchmark": "common_neighbors", "args": {
-        k: str(v) for k, v in vars(args).items()}, "torch": torch.__version__, "rows": rows}, indent=2))
+    atomic_write_text(
+        args.out,
+        json.dumps(
+            {
+                "benchmark": "common_neighbors",
+                "args": {k: str(v) for k, v in vars(args).items()},
+                "torch": torch.__version__,
+                "rows": rows,
+            },
+            indent=2,
+        ),
+    )
     from gnnlib.eval.plots import plot_metric_vs
 
     plot_metric_vs(
         [row["nodes"] for row in rows],
         {name: [row["median_s"][name] for row in rows] for name in ("gnnlib", "torch_sparse")},
-        args.plot, xlabel="nodes", ylabel="seconds per batch of common-neighbour sets",
-        logx=True, logy=True,
+        args.plot,
+        xlabel="nodes",
+        ylabel="seconds per batch of common-neighbour sets",
+        logx=True,
+        logy=True,
     )
     print(f"written {args.out} and {args.plot}")
 
