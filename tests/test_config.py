@@ -75,4 +75,6 @@ def test_every_shipped_config_is_valid(path):
 
     raw = read_yaml(path)
     schema, _ = TASKS[raw.pop("task")]
-    from_dict(schema, raw)
+    config = from_dict(schema, raw)
+    # Shipped configs name their data and run the 10 seeds the papers report.
+    assert config.data.name and config.seeds == list(range(10))

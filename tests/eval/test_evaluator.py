@@ -147,4 +147,5 @@ def test_metric_for_dataset():
 def test_every_standard_metric_builds_an_evaluator():
     for by_task in DATASET_METRICS.values():
         for metric in by_task.values():
-            Evaluator(metric)
+            evaluator = Evaluator(metric)
+            assert evaluator.metric_names and evaluator.expected_input_format
