@@ -74,6 +74,22 @@ class LinkEncoderConfig:
     residual: bool = False
     jk: bool = False
 
+    def build(self, in_channels: int, num_embeddings: int | None = None) -> NCNEncoder:
+        return NCNEncoder(
+            in_channels,
+            self.hidden,
+            self.layers,
+            conv=self.conv,
+            dropout=self.dropout,
+            input_dropout=self.input_dropout,
+            tail_dropout=self.tail_dropout,
+            edge_dropout=self.edge_dropout,
+            ln=self.ln,
+            residual=self.residual,
+            jk=self.jk,
+            num_embeddings=num_embeddings,
+        )
+
 
 @dataclass
 class LinkPredictorConfig:
@@ -172,23 +188,9 @@ class LinkPredictor(torch.nn.Module):
 
     def __init__(self, in_channels: int, data: LinkData, config: LinkPredictionConfig) -> None:
         super().__init__()
-        enc = config.encoder
-        self.encoder = NCNEncoder(
-            in_channels,
-            enc.hidden,
-            enc.layers,
-            conv=enc.conv,
-            dropout=enc.dropout,
-            input_dropout=enc.input_dropout,
-            tail_dropout=enc.tail_dropout,
-            edge_dropout=enc.edge_dropout,
-            ln=enc.ln,
-            residual=enc.residual,
-            jk=enc.jk,
-            num_embeddings=data.num_embeddings,
-        )
+        self.encoder = config.encoder.build(in_channels, data.num_embeddings)
         self.predictor = build_predictor(
-            config.predictor.kind, enc.hidden, **config.predictor.options
+            config.predictor.kind, config.encoder.hidden, **config.predictor.options
         )
 
     def score(self, h: Tensor, adj: Tensor, pairs: Tensor, batch_size: int) -> Tensor:
