@@ -15,8 +15,10 @@ class NCNEncoder(torch.nn.Module):
 
     Input stage: featureless graphs (``num_embeddings`` set, e.g. ogbl-ddi) look up an
     orthogonally initialised embedding followed by dropout ``dropout``; featured graphs
-    apply dropout ``input_dropout`` and, for parameter-free convs, a linear map to
-    ``hidden_channels`` followed by dropout ``dropout``.
+    apply dropout ``input_dropout`` and, for parameter-free convs or ``num_layers=0``,
+    a linear map to ``hidden_channels`` followed by dropout ``dropout``. With no layers
+    the encoder is that input stage alone (the official ``--model none --mplayers 0``,
+    used by NCNC on ogbl-citation2 over an NCN's saved node states).
 
     Layers: for parameter-free convs (``puregcn``, ``puresum``, ...) every layer is the
     bare propagation and the last one is followed by dropout ``tail_dropout``; for
@@ -56,7 +58,7 @@ class NCNEncoder(torch.nn.Module):
             self.embedding = torch.nn.Embedding(num_embeddings, hidden_channels)
             torch.nn.init.orthogonal_(self.embedding.weight)
             in_channels = hidden_channels
-        elif pure:
+        elif pure or num_layers == 0:
             self.input_lin = torch.nn.Linear(in_channels, hidden_channels)
             in_channels = hidden_channels
         self.dropout = dropout
@@ -76,6 +78,8 @@ class NCNEncoder(torch.nn.Module):
                 self.posts.append(
                     torch.nn.Sequential(norm, torch.nn.Dropout(dropout), torch.nn.ReLU())
                 )
+        if jk and num_layers == 0:
+            raise ValueError("jk needs at least one layer; got num_layers=0")
         self.residual = residual
         self.edge_dropout = edge_dropout
         self.jk_weights = torch.nn.Parameter(torch.randn(num_layers)) if jk else None

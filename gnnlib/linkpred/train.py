@@ -13,12 +13,21 @@ Protocol (GraphPKU/NeuralCommonNeighbor, ``NeighborOverlap.py``):
   validation edges join the graph for test scoring only), Hits@K for K in 20, 50, 100,
   and the reported figure for each K is the test Hits@K at that K's best validation
   epoch (first best wins).
+
+ogbl-citation2 follows ``NeighborOverlapCitation2.py`` instead: each batch draws its own
+negatives (the batch's sources with uniformly random targets), gradients are clipped to
+norm 1 (encoder and predictor separately), and each validation/test positive is ranked
+against its own 1000 negative targets (MRR, with Hits@1/3/10). Its NCNC reads the node
+states of a trained NCN as fixed features (``data.features_from``; the NCN run writes them
+with ``train.save_node_states``) through a linear input map (``encoder.layers: 0``).
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
@@ -29,7 +38,7 @@ from torch_geometric.utils import negative_sampling, to_undirected
 
 from gnnlib.config import to_dict
 from gnnlib.data import load
-from gnnlib.eval.metrics import hits_at_k
+from gnnlib.eval.metrics import hits_at_k, ranking_metrics
 from gnnlib.eval.records import ResultRecord, peak_memory_mb
 from gnnlib.io import atomic_torch_save, safe_torch_load
 from gnnlib.linkpred.common_neighbors import remove_target_links, symmetric_csr
@@ -49,12 +58,15 @@ class LinkDataConfig:
     (float node features), ``categorical`` (one-hot features read as a category per
     node with a learned embedding, as the official code does for ogbl-ppa) or
     ``node_id`` (a learned embedding per node, for featureless graphs such as
-    ogbl-ddi); ``auto`` is ``features`` when the graph has them, else ``node_id``."""
+    ogbl-ddi); ``auto`` is ``features`` when the graph has them, else ``node_id``.
+    ``features_from``: a saved ``[N, F]`` tensor replacing the node features (``{seed}``
+    replaced by the seed), e.g. an NCN run's ``node_states.pt`` (official ``--load``)."""
 
     name: str
     split: Literal["ncn", "official"] = "ncn"
     use_valedges_as_input: bool = False
     node_input: Literal["auto", "features", "categorical", "node_id"] = "auto"
+    features_from: str | None = None
 
 
 @dataclass
@@ -105,7 +117,13 @@ class LinkPredictorConfig:
 class LinkTrainConfig:
     """``init_from``: a ``best_model.pt`` of an earlier run to start from, ``{seed}``
     replaced by the seed (the official NCNC on ogbl-ddi starts from trained NCN weights,
-    ``--loadmod``); parameters it lacks (NCNC's extras) keep their initialisation."""
+    ``--loadmod``); parameters it lacks (NCNC's extras) keep their initialisation.
+    ``negatives``: ``per_epoch`` is one ``negative_sampling`` call per epoch
+    (``NeighborOverlap.py``); ``per_batch`` pairs each batch's sources with uniformly
+    random targets (``NeighborOverlapCitation2.py``). ``grad_clip``: the gradient norm
+    bound, applied to encoder and predictor separately. ``select`` names the monitored
+    validation metric (``hits@K``, or ``mrr`` on splits with per-positive negatives).
+    ``save_node_states``: write the best model's node states to ``node_states.pt``."""
 
     epochs: int = 100
     encoder_lr: float = 0.001
@@ -117,6 +135,9 @@ class LinkTrainConfig:
     select: str = "hits@100"
     checkpoint_every: int = 1
     init_from: str | None = None
+    negatives: Literal["per_epoch", "per_batch"] = "per_epoch"
+    grad_clip: float | None = None
+    save_node_states: bool = False
 
 
 @dataclass
@@ -142,6 +163,23 @@ class LinkData:
     num_embeddings: int | None
 
 
+def official_split(edge_split: dict[str, dict[str, Tensor]]) -> dict[str, dict[str, Tensor]]:
+    """OGB's ``get_edge_split()`` in one form: ``edge`` ``[P, 2]`` positives, and either
+    ``edge_neg`` ``[Q, 2]`` negatives shared by all positives (collab, ppa, ddi) or
+    ``target_node_neg`` ``[P, Q]`` negative targets per positive (citation2, whose
+    positives come as ``source_node`` / ``target_node``)."""
+    split = {}
+    for part, edges in edge_split.items():
+        if "source_node" in edges:
+            out = {"edge": torch.stack([edges["source_node"], edges["target_node"]], 1)}
+            if "target_node_neg" in edges:
+                out["target_node_neg"] = edges["target_node_neg"]
+        else:
+            out = {key: edges[key] for key in ("edge", "edge_neg") if key in edges}
+        split[part] = out
+    return split
+
+
 def prepare(config: LinkDataConfig, seed: int) -> LinkData:
     """Load the dataset and build the split and adjacencies of one run."""
     dataset = load(config.name)
@@ -150,10 +188,9 @@ def prepare(config: LinkDataConfig, seed: int) -> LinkData:
     if config.split == "ncn":
         split = ncn_planetoid_split(data.edge_index, num_nodes, seed)
     else:
-        split = {
-            part: {key: value for key, value in edges.items() if key in ("edge", "edge_neg")}
-            for part, edges in dataset.get_edge_split().items()
-        }
+        split = official_split(dataset.get_edge_split())
+    if config.features_from is not None:
+        data.x = _saved_features(config.features_from.format(seed=seed), num_nodes)
     train_edges = split["train"]["edge"].t()
     adj = symmetric_csr(train_edges, num_nodes)
     test_adj = adj
@@ -180,6 +217,36 @@ def prepare(config: LinkDataConfig, seed: int) -> LinkData:
         split=split,
         num_embeddings=num_embeddings,
     )
+
+
+def _saved_features(path: str, num_nodes: int) -> Tensor:
+    if not Path(path).is_file():
+        raise FileNotFoundError(
+            f"data.features_from: {path} does not exist (run the config that saves it first)"
+        )
+    x = safe_torch_load(path)
+    if not isinstance(x, Tensor) or x.dim() != 2 or x.size(0) != num_nodes:
+        raise ValueError(
+            f"data.features_from: {path} holds {type(x).__name__} "
+            f"{tuple(x.shape) if isinstance(x, Tensor) else ''}; expected a [{num_nodes}, F] tensor"
+        )
+    return x
+
+
+def split_metrics(
+    score: Callable[[Tensor], Tensor], edges: dict[str, Tensor], hits_k: list[int]
+) -> dict[str, float]:
+    """Hits@K of the positives ``edge`` against the shared negatives ``edge_neg``, or
+    MRR and Hits@1/3/10 of each positive against its own negative targets
+    ``target_node_neg``; ``score`` maps pairs ``[P, 2]`` to scores ``[P]``."""
+    pos = score(edges["edge"])
+    if "target_node_neg" not in edges:
+        neg = score(edges["edge_neg"])
+        return {f"hits@{k}": hits_at_k(pos, neg, k) for k in hits_k}
+    targets = edges["target_node_neg"]
+    sources = edges["edge"][:, :1].expand_as(targets)
+    neg = score(torch.stack([sources.reshape(-1), targets.reshape(-1)], 1))
+    return ranking_metrics(pos, neg.view_as(targets))
 
 
 class LinkPredictor(torch.nn.Module):
@@ -226,16 +293,21 @@ def train_epoch(
     batch_size: int,
     target_link_removal: bool = True,
     max_batches: int | None = None,
+    negatives_per: Literal["per_epoch", "per_batch"] = "per_epoch",
+    grad_clip: float | None = None,
 ) -> float:
     """One pass over the training edges ``train_pos`` (``[2, E]``); the mean loss.
 
     Negatives come from one ``negative_sampling`` call on ``train_graph`` (both
-    directions); batches follow a random permutation and the last incomplete one is
+    directions), or with ``per_batch`` from the batch's sources paired with uniformly
+    random targets; batches follow a random permutation and the last incomplete one is
     dropped, as the official ``PermIterator`` does. ``max_batches`` stops early (for
     benchmarks).
     """
     model.train()
-    negatives = negative_sampling(train_graph, adj.size(0))
+    num_nodes = adj.size(0)
+    if negatives_per == "per_epoch":
+        negatives = negative_sampling(train_graph, num_nodes)
     order = torch.randperm(train_pos.size(1), device=train_pos.device)
     losses = []
     for begin in range(0, order.numel() - batch_size + 1, batch_size):
@@ -247,9 +319,17 @@ def train_epoch(
         batch_adj = remove_target_links(adj, train_pos[:, batch]) if target_link_removal else adj
         h = model.encoder(x, batch_adj)
         pos = model.predictor(h, batch_adj, train_pos[:, batch])
-        neg = model.predictor(h, batch_adj, negatives[:, batch])
+        if negatives_per == "per_batch":
+            random_targets = torch.randint(0, num_nodes, batch.shape, device=batch.device)
+            neg_pairs = torch.stack([train_pos[0, batch], random_targets])
+        else:
+            neg_pairs = negatives[:, batch]
+        neg = model.predictor(h, batch_adj, neg_pairs)
         loss = -F.logsigmoid(pos).mean() - F.logsigmoid(-neg).mean()
         loss.backward()
+        if grad_clip is not None:
+            torch.nn.utils.clip_grad_norm_(model.encoder.parameters(), grad_clip)
+            torch.nn.utils.clip_grad_norm_(model.predictor.parameters(), grad_clip)
         optimizer.step()
         losses.append(loss.item())
     if not losses:
@@ -291,23 +371,15 @@ def run(
     @torch.no_grad()
     def evaluate() -> dict[str, dict[str, float]]:
         model.eval()
-        h = model.encoder(x, adj)
-        scores = {
-            "valid": [
-                model.score(h, adj, split["valid"][k], train_cfg.test_batch_size)
-                for k in ("edge", "edge_neg")
-            ]
-        }
-        if test_adj is not adj:
-            h = model.encoder(x, test_adj)
-        scores["test"] = [
-            model.score(h, test_adj, split["test"][k], train_cfg.test_batch_size)
-            for k in ("edge", "edge_neg")
-        ]
-        return {
-            part: {f"hits@{k}": hits_at_k(pos, neg, k) for k in train_cfg.hits_k}
-            for part, (pos, neg) in scores.items()
-        }
+        metrics = {}
+        for part, part_adj in (("valid", adj), ("test", test_adj)):
+            h = model.encoder(x, part_adj)
+            metrics[part] = split_metrics(
+                partial(model.score, h, part_adj, batch_size=train_cfg.test_batch_size),
+                split[part],
+                train_cfg.hits_k,
+            )
+        return metrics
 
     result = fit(
         model=model,
@@ -321,6 +393,8 @@ def run(
             train_graph,
             train_cfg.batch_size,
             train_cfg.target_link_removal,
+            negatives_per=train_cfg.negatives,
+            grad_clip=train_cfg.grad_clip,
         ),
         evaluate=evaluate,
         epochs=train_cfg.epochs,
@@ -329,11 +403,15 @@ def run(
         desc=f"{config.method} {config.data.name} seed {seed}",
     )
     atomic_torch_save(model.state_dict(), run_dir / "best_model.pt")
+    if train_cfg.save_node_states:
+        model.eval()
+        with torch.no_grad():
+            atomic_torch_save(model.encoder(x, test_adj).cpu(), run_dir / "node_states.pt")
     return result_record(
         config,
         config.data.name,
         seed,
-        best_per_k(result, train_cfg.hits_k),
+        best_per_metric(result),
         result,
         start,
         device,
@@ -341,12 +419,11 @@ def run(
     )
 
 
-def best_per_k(result: FitResult, ks: list[int]) -> dict[str, dict[str, float]]:
-    """For each K, the validation and test Hits@K at the epoch of best validation Hits@K
-    (the official reporting: each K selects its own epoch)."""
+def best_per_metric(result: FitResult) -> dict[str, dict[str, float]]:
+    """For each metric, its validation and test values at the epoch of its best
+    validation value (the official reporting: each Hits@K selects its own epoch)."""
     metrics: dict[str, dict[str, float]] = {"valid": {}, "test": {}}
-    for k in ks:
-        name = f"hits@{k}"
+    for name in result.history.epochs[-1]["metrics"]["valid"]:
         best = result.history.best("valid", name)["metrics"]
         metrics["valid"][name] = best["valid"][name]
         metrics["test"][name] = best["test"][name]
@@ -376,8 +453,9 @@ def run_heuristic(
     score = HEURISTICS[config.method]
     metrics = {}
     for part, adj in (("valid", data.adj), ("test", data.test_adj)):
-        pos, neg = (score(adj, data.split[part][key].t()) for key in ("edge", "edge_neg"))
-        metrics[part] = {f"hits@{k}": hits_at_k(pos, neg, k) for k in config.hits_k}
+        metrics[part] = split_metrics(
+            lambda pairs, adj=adj: score(adj, pairs.t()), data.split[part], config.hits_k
+        )
     return ResultRecord(
         method=config.method,
         dataset=config.data.name,

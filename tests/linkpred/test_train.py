@@ -6,7 +6,7 @@ from gnnlib.linkpred.split import ncn_planetoid_split
 from gnnlib.linkpred.train import (
     LinkDataConfig,
     LinkPredictionConfig,
-    best_per_k,
+    best_per_metric,
     build_model,
     prepare,
     run,
@@ -84,7 +84,7 @@ def test_each_k_reports_test_hits_at_its_own_best_validation_epoch():
     result = FitResult(
         best_epoch=1, best_value=0.7, epochs_run=2, resumed_from=None, history=history
     )
-    metrics = best_per_k(result, [20, 50])
+    metrics = best_per_metric(result)
     assert metrics["test"] == {"hits@20": 0.3, "hits@50": 0.2}  # 50: first best epoch wins
     assert metrics["valid"] == {"hits@20": 0.7, "hits@50": 0.9}
 
