@@ -358,8 +358,11 @@ def _gather_rows(crow: Tensor, col: Tensor, rows: Tensor) -> tuple[Tensor, Tenso
         torch.arange(rows.numel(), device=col.device), counts, output_size=total
     )
     # Entry t of the output lies in gathered row b = pair[t], at start[b] + (t - first_b).
+    # Repeating the shift is ~6x faster on CPU than gathering it as shift[pair].
     shift = start - (torch.cumsum(counts, 0) - counts)
-    return pair, col[torch.arange(total, device=col.device) + shift[pair]]
+    position = torch.repeat_interleave(shift, counts, output_size=total)
+    position += torch.arange(total, device=col.device)
+    return pair, col[position]
 
 
 def _find_entries(crow: Tensor, col: Tensor, rows: Tensor, cols: Tensor) -> tuple[Tensor, Tensor]:
