@@ -5,6 +5,7 @@ task means adding one line to :data:`TASKS`.
 """
 
 from gnnlib.linkpred import train as link_prediction
+from gnnlib.rewiring import train as drew
 from gnnlib.tasks import graph_classification, node_classification
 
 TASKS = {
@@ -15,4 +16,5 @@ TASKS = {
     ),
     "link_prediction": (link_prediction.LinkPredictionConfig, link_prediction.run),
     "link_heuristic": (link_prediction.HeuristicConfig, link_prediction.run_heuristic),
+    "drew": (drew.DRewConfig, drew.run),
 }
