@@ -39,6 +39,9 @@ class EarlyStopping:
             which :attr:`should_stop` becomes true; ``None`` never stops (the best epoch
             and weights are still tracked).
         min_delta: Smallest change that counts as an improvement (``>= 0``).
+        ties: count a value equal to the best (``min_delta`` 0) as an improvement, so
+            the latest of equally good epochs is kept (GLNN's and KRD's official
+            ``score_val >= best_score_val``).
 
     Example::
 
@@ -52,7 +55,12 @@ class EarlyStopping:
     """
 
     def __init__(
-        self, metric: str, mode: str, patience: int | None, min_delta: float = 0.0
+        self,
+        metric: str,
+        mode: str,
+        patience: int | None,
+        min_delta: float = 0.0,
+        ties: bool = False,
     ) -> None:
         if mode not in _MODES:
             raise ValueError(
@@ -69,6 +77,7 @@ class EarlyStopping:
         self.mode = mode
         self.patience = patience
         self.min_delta = float(min_delta)
+        self.ties = ties
         self.best_value: float | None = None
         self.best_epoch: int | None = None
         self.bad_epochs = 0
@@ -100,6 +109,8 @@ class EarlyStopping:
 
     def _improves(self, value: float) -> bool:
         if self.best_value is None:
+            return True
+        if self.ties and value == self.best_value:
             return True
         if self.mode == "max":
             return value > self.best_value + self.min_delta

@@ -122,3 +122,13 @@ def test_invalid_arguments(kwargs, message):
     arguments = {"metric": "val_acc", "mode": "max", "patience": 3, **kwargs}
     with pytest.raises(ValueError, match=message):
         EarlyStopping(**arguments)
+
+
+def test_ties_keep_the_latest_equally_good_epoch_and_reset_patience():
+    # GLNN's and KRD's official selection: score_val >= best_score_val.
+    stopper = EarlyStopping("val_acc", "max", patience=2, ties=True)
+    assert _steps(stopper, [0.5, 0.6, 0.6, 0.55, 0.6]) == [True, True, True, False, True]
+    assert stopper.best_epoch == 4 and not stopper.should_stop
+    strict = EarlyStopping("val_acc", "max", patience=2)
+    _steps(strict, [0.5, 0.6, 0.6])
+    assert strict.best_epoch == 1
