@@ -4,6 +4,7 @@
 task means adding one line to :data:`TASKS`.
 """
 
+from gnnlib.distill import task as distillation
 from gnnlib.linkpred import train as link_prediction
 from gnnlib.rewiring import train as drew
 from gnnlib.tasks import graph_classification, node_classification
@@ -17,4 +18,5 @@ TASKS = {
     "link_prediction": (link_prediction.LinkPredictionConfig, link_prediction.run),
     "link_heuristic": (link_prediction.HeuristicConfig, link_prediction.run_heuristic),
     "drew": (drew.DRewConfig, drew.run),
+    "distillation": (distillation.DistillationConfig, distillation.run),
 }

@@ -1,0 +1,186 @@
+"""Inference latency of a distilled MLP student against its 2-layer SAGE teacher.
+
+GLNN's speed claim (146x-273x faster than GNNs) is timed on a handful of new nodes
+arriving in production: the MLP reads their features and nothing else, while the GNN
+must first fetch their whole 2-hop neighbourhoods and then aggregate over them. Both
+models here have GLNN's sizes (hidden 128, 2 layers; weights untrained, which does not
+change the cost) and are timed in the same process, alternately, round by round, with a
+fixed thread count, on synthetic random graphs of ``--nodes`` nodes (default 10^6) and
+mean degree ``--degrees`` (default 10, and 50 as ogbn-products):
+
+* ``new_nodes``: ``--new`` (default 10) random nodes per request; the teacher fetches
+  their full 2-hop neighbourhoods from the CSR adjacency, gathers those nodes' features
+  and runs SAGE on the subgraph; the student runs the MLP on the 10 feature rows;
+* ``full_graph``: predictions for every node; the teacher runs full-batch SAGE on the
+  whole graph (sparse CSR products), the student the MLP on every row.
+
+Reported: median milliseconds per request / pass, nodes per second, and the ratios
+teacher / student. With ``--tradeoff RESULTS`` it also draws the accuracy / latency
+trade-off of the transductive result records in RESULTS (SAGE teacher against MLP,
+GLNN, KRD students) next to the JSON (``--plot-only`` redraws it from the JSON).
+
+    python benchmarks/distill_latency.py [--nodes 1000000] [--threads 1] [--rounds 20]
+    python benchmarks/distill_latency.py --plot-only --tradeoff RESULTS
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from pathlib import Path
+
+import torch
+
+from gnnlib.distill import sample_subgraph
+from gnnlib.distill.teachers import TeacherConfig, teacher_adjacency
+from gnnlib.io import atomic_write_text
+from gnnlib.nn import MLP
+from gnnlib.train import seed_everything
+
+
+def synthetic_graph(
+    num_nodes: int, degree: int, features: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Features ``[N, F]`` and the ``edge_index`` of an undirected random graph of mean
+    degree ``degree``."""
+    edges = torch.randint(0, num_nodes, (2, num_nodes * degree // 2))
+    return torch.randn(num_nodes, features), torch.cat([edges, edges.flip(0)], 1)
+
+
+def timed(fn, *args) -> float:
+    start = time.perf_counter()
+    fn(*args)
+    return time.perf_counter() - start
+
+
+@torch.no_grad()
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--nodes", type=int, default=1_000_000)
+    parser.add_argument(
+        "--degrees", type=int, nargs="+", default=[10, 50], help="mean degrees to time"
+    )
+    parser.add_argument("--features", type=int, default=128)
+    parser.add_argument("--classes", type=int, default=10)
+    parser.add_argument("--new", type=int, default=10, help="new nodes per request")
+    parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--full-rounds", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--tradeoff", type=Path, help="transductive result records to plot")
+    parser.add_argument(
+        "--plot-only", action="store_true", help="redraw the trade-off from the --out JSON"
+    )
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/distill_latency.json"))
+    args = parser.parse_args()
+    plot_path = args.out.with_name("distill_tradeoff.png")
+    if args.plot_only:
+        first = next(iter(json.loads(args.out.read_text())["by_degree"].values()))
+        plot_tradeoff(args.tradeoff, first["new_nodes"], plot_path)
+        return
+    torch.set_num_threads(args.threads)
+    result = {
+        "description": __doc__.splitlines()[0],
+        "models": {"teacher": "SAGE 2 x 128 (gcn aggregator)", "student": "MLP 2 x 128"},
+        "threads": args.threads,
+        "rounds": {"new_nodes": args.rounds, "full_graph": args.full_rounds},
+        "torch": torch.__version__,
+        "by_degree": {str(degree): measure(args, degree) for degree in args.degrees},
+    }
+    atomic_write_text(args.out, json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+    if args.tradeoff is not None:
+        first = result["by_degree"][str(args.degrees[0])]
+        plot_tradeoff(args.tradeoff, first["new_nodes"], plot_path)
+
+
+def measure(args: argparse.Namespace, degree: int) -> dict:
+    """Both timings on one synthetic graph of mean degree ``degree``."""
+    seed_everything(0)
+    x, edges = synthetic_graph(args.nodes, degree, args.features)
+    # GLNN's SAGE: one weight over the mean of a node and its neighbours (self-loops).
+    teacher_config = TeacherConfig(conv_options={"root_weight": False}, self_loops=True)
+    adj_t = teacher_adjacency(teacher_config, edges, args.nodes)
+    del edges
+    teacher = teacher_config.build_model(args.features, args.classes).eval()
+    student = MLP([args.features, 128, args.classes]).eval()
+
+    def teacher_request(new: torch.Tensor) -> torch.Tensor:
+        # Fetch the full 2-hop neighbourhood (fan-out -1), gather its features, run SAGE.
+        n_id, edge_index = sample_subgraph(adj_t, new, [-1, -1])
+        return teacher(x[n_id], edge_index)[: new.numel()]
+
+    def student_request(new: torch.Tensor) -> torch.Tensor:
+        return student(x[new])
+
+    # Alternate teacher and student on the same random requests; one warm-up each.
+    requests = [torch.randperm(args.nodes)[: args.new] for _ in range(args.rounds + 1)]
+    fetched = []
+    times = {"teacher": [], "student": []}
+    for round_, new in enumerate(requests):
+        t_teacher = timed(teacher_request, new)
+        t_student = timed(student_request, new)
+        if round_:
+            times["teacher"].append(t_teacher)
+            times["student"].append(t_student)
+            fetched.append(sample_subgraph(adj_t, new, [-1, -1])[0].numel())
+    new_nodes = summarise(times, args.new)
+    new_nodes["mean_nodes_fetched_by_teacher"] = statistics.mean(fetched)
+
+    full_times = {"teacher": [], "student": []}
+    for round_ in range(args.full_rounds + 1):
+        t_teacher = timed(teacher, x, adj_t)
+        t_student = timed(student, x)
+        if round_:
+            full_times["teacher"].append(t_teacher)
+            full_times["student"].append(t_student)
+    return {
+        "graph": {
+            "nodes": args.nodes,
+            "mean_degree": degree,
+            "directed_edges_with_self_loops": int(adj_t.values().numel()),
+            "features": args.features,
+            "classes": args.classes,
+        },
+        "new_nodes": {"nodes_per_request": args.new, **new_nodes},
+        "full_graph": summarise(full_times, args.nodes),
+    }
+
+
+def summarise(times: dict[str, list[float]], nodes: int) -> dict[str, float]:
+    median = {name: statistics.median(values) for name, values in times.items()}
+    return {
+        "teacher_ms": 1000 * median["teacher"],
+        "student_ms": 1000 * median["student"],
+        "teacher_nodes_per_s": nodes / median["teacher"],
+        "student_nodes_per_s": nodes / median["student"],
+        "speedup": median["teacher"] / median["student"],
+    }
+
+
+def plot_tradeoff(results: Path, latency: dict[str, float], path: Path) -> None:
+    """Test accuracy against the latency of a 10-node request, per dataset: the teacher
+    at the teacher's latency, the students (all MLPs of one cost) at the student's."""
+    from gnnlib.eval.plots import plot_metric_vs
+    from gnnlib.eval.records import aggregate, group_records
+    from gnnlib.eval.report import load_records
+
+    accuracy = {}
+    for (method, dataset), records in group_records(r for _, r in load_records(results)).items():
+        accuracy[(method, dataset)] = 100 * aggregate(records)["metrics"]["test"]["acc"]["mean"]
+    x = [latency["student_ms"], latency["teacher_ms"]]
+    series = {}
+    for dataset in sorted({d for _, d in accuracy}):
+        teacher = accuracy.get(("sage", dataset))
+        for student in ("mlp", "glnn", "krd"):
+            if teacher is not None and (student, dataset) in accuracy:
+                series[f"{student} vs sage, {dataset}"] = [accuracy[(student, dataset)], teacher]
+    plot_metric_vs(
+        x, series, path, "latency of a 10-node request (ms)", "test accuracy (%)", logx=True
+    )
+    print(f"trade-off plot: {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,296 @@
+"""``gnnlib run`` task ``distillation``: a teacher GNN, a plain MLP, GLNN or KRD.
+
+One config trains and reports one of four models on one dataset and setting:
+
+* ``teacher``: the GNN itself (trained, or read from the teacher cache);
+* ``mlp``: the student MLP on the labels alone (``loss.lam: 1``);
+* ``glnn``: the student on the teacher's soft labels of every node it may see
+  (Zhang et al., ICLR 2022; official ``lam: 0``);
+* ``krd``: the student on the soft labels of each node and of its neighbours sampled
+  by knowledge reliability (Wu et al., ICML 2023).
+
+The GLNN protocol is the default: the largest connected component, 20 training and 30
+validation labels per class drawn with the run's seed, every other node a test node;
+``split: public`` with ``largest_component: false`` is KRD's (the public Planetoid split).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import torch
+from torch import Tensor
+from torch_geometric.data import Data
+from torch_geometric.utils import to_undirected
+
+from gnnlib.config import to_dict
+from gnnlib.data import load
+from gnnlib.data.splits import largest_connected_component, ogb_split, random_node_split
+from gnnlib.distill.features import propagate_features
+from gnnlib.distill.losses import distillation_loss
+from gnnlib.distill.reliability import KnowledgeSampler, entropy_shift
+from gnnlib.distill.settings import Setting, SettingSplit, make_setting, setting_metrics
+from gnnlib.distill.student import StudentConfig
+from gnnlib.distill.teachers import (
+    TeacherConfig,
+    TeacherOutputs,
+    load_or_train_teacher,
+    restore_teacher,
+    teacher_adjacency,
+    teacher_cache_path,
+    teacher_predict,
+)
+from gnnlib.eval.records import ResultRecord
+from gnnlib.tasks.common import result_record
+from gnnlib.train import Checkpointer, EarlyStopping, seed_everything
+from gnnlib.train.loop import fit
+
+
+@dataclass
+class DistillDataConfig:
+    """Dataset, split protocol and setting.
+
+    ``split: glnn`` draws ``train_per_class`` / ``val_per_class`` labelled nodes per
+    class with the run's seed (the rest is test); ``split: public`` uses the stored
+    Planetoid masks; ``split: ogb`` the official OGB split. ``undirected`` adds the
+    reverse of every edge (GLNN does for ogbn-arxiv). ``setting: production`` holds
+    out ``inductive_ratio`` of the test nodes with their edges
+    (:mod:`gnnlib.distill.settings`).
+    """
+
+    name: str
+    split: Literal["glnn", "public", "ogb"] = "glnn"
+    largest_component: bool = True
+    undirected: bool = False
+    train_per_class: int = 20
+    val_per_class: int = 30
+    setting: Setting = "transductive"
+    inductive_ratio: float = 0.2
+    normalize_features: bool = False
+
+
+@dataclass
+class LossConfig:
+    """``lam`` weighs CE on labels against KL to the teacher (:mod:`~gnnlib.distill.losses`);
+    ``temperature`` softens both distributions in the KL term."""
+
+    lam: float = 0.0
+    temperature: float = 1.0
+
+
+@dataclass
+class KRDConfig:
+    """Knowledge reliability (:mod:`~gnnlib.distill.reliability`): feature noise
+    standard deviation, initial exponent, its momentum, bins of the fit, warm-up epochs."""
+
+    noise_std: float = 1.0
+    init_power: float = 1.0
+    momentum: float = 0.99
+    bins: int = 50
+    warmup_epochs: int = 50
+
+
+@dataclass
+class DistillationConfig:
+    """One distillation experiment; ``model`` says what is trained and reported.
+
+    ``feature_hops > 0`` gives the student GLNN's augmented features
+    :math:`\\hat A^k X` (a GA-MLP: it then needs neighbour features when deployed).
+    ``teacher_cache`` is the folder of cached teacher outputs.
+    """
+
+    method: str
+    data: DistillDataConfig
+    model: Literal["teacher", "mlp", "glnn", "krd"] = "glnn"
+    teacher: TeacherConfig = field(default_factory=TeacherConfig)
+    student: StudentConfig = field(default_factory=StudentConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+    krd: KRDConfig = field(default_factory=KRDConfig)
+    feature_hops: int = 0
+    teacher_cache: str = "runs/distill/teachers"
+    seeds: list[int] = field(default_factory=lambda: [0])
+
+    def __post_init__(self) -> None:
+        if self.model == "mlp" and self.loss.lam != 1.0:
+            raise ValueError("model 'mlp' trains on labels only: set loss.lam: 1")
+        if self.model in ("glnn", "krd") and self.loss.lam == 1.0:
+            raise ValueError(f"model {self.model!r} with loss.lam: 1 ignores the teacher")
+
+
+def load_graph(config: DistillDataConfig) -> Data:
+    """The dataset's graph, cut to its largest connected component if asked."""
+    data = load(config.name)[0]
+    data.y = data.y.view(-1)  # OGB stores labels as [N, 1]
+    if config.undirected:
+        data.edge_index = to_undirected(data.edge_index, num_nodes=data.num_nodes)
+    if config.largest_component:
+        data = largest_connected_component(data)
+    if config.normalize_features:
+        data.x = data.x / data.x.sum(1, keepdim=True).clamp(min=1)
+    return data
+
+
+def node_masks(data: Data, config: DistillDataConfig, seed: int) -> dict[str, Tensor]:
+    """Bool ``train`` / ``valid`` / ``test`` masks of the run's split protocol."""
+    if config.split == "glnn":
+        train, valid, test = random_node_split(
+            data.y, config.train_per_class, config.val_per_class, seed=seed
+        )
+        return {"train": train, "valid": valid, "test": test}
+    if config.split == "ogb":
+        if config.largest_component:
+            raise ValueError("split: ogb indexes the whole graph; set largest_component: false")
+        indices = ogb_split(load(config.name))
+        masks = {}
+        for split in ("train", "valid", "test"):
+            masks[split] = torch.zeros(data.num_nodes, dtype=torch.bool)
+            masks[split][torch.as_tensor(indices[split])] = True
+        return masks
+    for key in ("train_mask", "val_mask", "test_mask"):
+        if getattr(data, key, None) is None:
+            raise ValueError(f"dataset {config.name!r} stores no public {key}; use split: glnn")
+    return {"train": data.train_mask, "valid": data.val_mask, "test": data.test_mask}
+
+
+def run(config: DistillationConfig, seed: int, device: torch.device, run_dir: Path) -> ResultRecord:
+    """Train and evaluate one seed; checkpoints go to ``run_dir`` so a killed run resumes."""
+    start = time.perf_counter()
+    seed_everything(seed)
+    data = load_graph(config.data)
+    split = make_setting(
+        data,
+        node_masks(data, config.data, seed),
+        config.data.setting,
+        config.data.inductive_ratio,
+        seed,
+    )
+    split_seed = seed if config.data.split == "glnn" else None
+
+    teacher = None
+    if config.model != "mlp":
+        identity = {"teacher": to_dict(config.teacher), "data": to_dict(config.data)}
+        cache_file = teacher_cache_path(
+            config.teacher_cache, config.data.name, seed, config.data.setting, identity
+        )
+        teacher = load_or_train_teacher(
+            config.teacher, split, device, cache_file, run_dir / "teacher" / "checkpoints"
+        )
+        if config.model == "teacher":
+            return result_record(
+                config,
+                config.data.name,
+                seed,
+                teacher.metrics,
+                teacher.fit_result(),
+                start,
+                device,
+                split_seed,
+            )
+        # The student's draws must not depend on whether the teacher came from the cache.
+        seed_everything(seed)
+
+    observed, full = split.observed, split.full
+    x = propagate_features(observed.x, observed.edge_index, config.feature_hops).to(device)
+    # Held-out nodes' augmented features come from the full graph they arrive in.
+    x_new = propagate_features(full.x, full.edge_index, config.feature_hops)
+    x_new = x_new[split.inductive_test].to(device)
+    y, labelled = observed.y.to(device), observed.train_mask.to(device)
+    teacher_logits = None if teacher is None else teacher.logits[split.observed_nodes].to(device)
+
+    student = config.student.build(x.size(1), int(full.y.max()) + 1).to(device)
+    trained = torch.nn.ModuleDict({"student": student})
+    if config.model == "krd":
+        trained["sampler"] = knowledge_sampler(config, split, teacher, device)
+    optimizer = torch.optim.Adam(
+        student.parameters(), lr=config.student.lr, weight_decay=config.student.weight_decay
+    )
+    lam, temperature = config.loss.lam, config.loss.temperature
+    # GLNN's minibatches run over the nodes that carry a loss term: all observed nodes
+    # when the teacher's soft labels count, the labelled ones alone for a plain MLP.
+    loss_nodes = labelled.nonzero().view(-1) if lam == 1 else torch.arange(x.size(0), device=device)
+
+    def train_glnn_epoch() -> float:
+        student.train()
+        losses = []
+        shuffled = loss_nodes[torch.randperm(loss_nodes.numel(), device=device)]
+        for batch in shuffled.split(config.student.batch_size):
+            optimizer.zero_grad()
+            loss = distillation_loss(
+                student(x[batch]),
+                y[batch],
+                labelled[batch],
+                None if teacher_logits is None else teacher_logits[batch],
+                lam,
+                temperature,
+            )
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+        return sum(losses) / len(losses)
+
+    # The student's eval-mode logits of the last evaluation: the current predictions
+    # KRD's exponent is fitted to, without a second forward pass.
+    evaluated: dict[str, Tensor] = {}
+
+    def train_krd_epoch() -> float:
+        # Full batch, as KRD: the knowledge pairs pair nodes across the whole graph.
+        if "logits" not in evaluated:  # first epoch, or resumed from a checkpoint
+            evaluate()
+        pairs = trained["sampler"].pairs(teacher_logits, evaluated["logits"])
+        student.train()
+        optimizer.zero_grad()
+        loss = distillation_loss(student(x), y, labelled, teacher_logits, lam, temperature, pairs)
+        loss.backward()
+        optimizer.step()
+        return loss.item()
+
+    @torch.no_grad()
+    def evaluate() -> dict[str, dict[str, float]]:
+        student.eval()
+        evaluated["logits"] = student(x)
+        new = student(x_new).cpu() if split.inductive_test.numel() else None
+        return setting_metrics(split, evaluated["logits"].cpu(), new)
+
+    result = fit(
+        model=trained,
+        optimizer=optimizer,
+        train_epoch=train_krd_epoch if config.model == "krd" else train_glnn_epoch,
+        evaluate=evaluate,
+        epochs=config.student.epochs,
+        # ties: the official codes keep the latest of equally good epochs (>=).
+        stopper=EarlyStopping("acc", "max", config.student.patience, ties=True),
+        checkpointer=Checkpointer(run_dir / "checkpoints", every=config.student.checkpoint_every),
+        desc=f"{config.method} {config.data.name} seed {seed}",
+    )
+    return result_record(
+        config, config.data.name, seed, evaluate(), result, start, device, split_seed
+    )
+
+
+def knowledge_sampler(
+    config: DistillationConfig,
+    split: SettingSplit,
+    teacher: TeacherOutputs,
+    device: torch.device,
+) -> KnowledgeSampler:
+    """KRD's sampler on the observed graph, with the teacher's entropy shift under
+    Gaussian feature noise measured on that graph."""
+    observed = split.observed
+    x = observed.x.to(device)
+    adj_t = teacher_adjacency(config.teacher, observed.edge_index, observed.num_nodes).to(device)
+    model = restore_teacher(config.teacher, teacher, observed.num_features, device)
+    clean = teacher_predict(model, config.teacher, x, adj_t)
+    noisy = teacher_predict(
+        model, config.teacher, x + config.krd.noise_std * torch.randn_like(x), adj_t
+    )
+    return KnowledgeSampler(
+        entropy_shift(clean, noisy),
+        observed.edge_index.to(device),
+        config.krd.init_power,
+        config.krd.momentum,
+        config.krd.bins,
+        config.krd.warmup_epochs,
+    ).to(device)
