@@ -122,4 +122,3 @@ def fit(
         history=history,
         train_time_s=time.perf_counter() - start,
     )
-
