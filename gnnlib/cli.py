@@ -32,6 +32,13 @@ def main(argv: list[str] | None = None) -> int:
     report = commands.add_parser("report", help="markdown table of the records in a folder")
     report.add_argument("results", type=Path)
 
+    zoo = commands.add_parser("zoo", help="model zoos of small trained networks (for GMN)")
+    zoo_commands = zoo.add_subparsers(dest="zoo_command", required=True)
+    zoo_build = zoo_commands.add_parser("build", help="train a zoo into a folder (resumable)")
+    zoo_build.add_argument("--out", type=Path, required=True, help="zoo folder")
+    zoo_build.add_argument("--size", type=int, default=200, help="number of training runs")
+    zoo_build.add_argument("--seed", type=int, default=0, help="the zoo's seed")
+
     args = parser.parse_args(argv)
     try:
         if args.command == "run":
@@ -40,6 +47,11 @@ def main(argv: list[str] | None = None) -> int:
             from gnnlib.data.catalog import format_table
 
             print(format_table())
+            return 0
+        if args.command == "zoo":
+            from gnnlib.metanet.zoo import build_zoo
+
+            print(build_zoo(args.out, args.size, args.seed))
             return 0
         from gnnlib.eval.report import render_report
 

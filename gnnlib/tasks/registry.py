@@ -6,6 +6,7 @@ task means adding one line to :data:`TASKS`.
 
 from gnnlib.distill import task as distillation
 from gnnlib.linkpred import train as link_prediction
+from gnnlib.metanet import task as weight_space
 from gnnlib.rewiring import train as drew
 from gnnlib.tasks import graph_classification, node_classification
 
@@ -19,4 +20,5 @@ TASKS = {
     "link_heuristic": (link_prediction.HeuristicConfig, link_prediction.run_heuristic),
     "drew": (drew.DRewConfig, drew.run),
     "distillation": (distillation.DistillationConfig, distillation.run),
+    "weight_space": (weight_space.WeightSpaceConfig, weight_space.run),
 }

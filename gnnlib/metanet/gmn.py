@@ -1,0 +1,162 @@
+"""Graph metanetwork (GMN): a message-passing network over parameter graphs."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+from torch_geometric.data import Data
+
+from gnnlib.metanet.schema import ACTIVATIONS, EdgeType, NodeType
+from gnnlib.nn import MLP, GatedGCNConv, global_pool
+
+#: Layer indices and kernel/flatten positions at or past these share one embedding.
+MAX_LAYERS = 64
+MAX_POSITIONS = 32
+
+
+def edge_value_scale(graphs: list[Data]) -> Tensor:
+    """``1 / std`` of the edge values of each edge type over ``graphs`` (1 for types
+    absent or constant): raw weights are small (about 0.1) and differently spread per
+    type, so a GMN reads them rescaled by type. A per-type scale treats every edge of a
+    type alike, so it keeps the neuron-permutation symmetries."""
+    values = torch.cat([g.edge_value for g in graphs])
+    types = torch.cat([g.edge_type for g in graphs])
+    scale = torch.ones(len(EdgeType))
+    for edge_type in types.unique().tolist():
+        std = values[types == edge_type].std() if int((types == edge_type).sum()) > 1 else 0.0
+        if std > 0:
+            scale[edge_type] = 1.0 / std
+    return scale
+
+
+class GMNLayer(torch.nn.Module):
+    r"""One GMN block: a :class:`~gnnlib.nn.GatedGCNConv` run over every edge in both
+    directions, so that a neuron hears both its inputs and its outputs, then residual,
+    layer-normalised updates of node and edge states.
+
+    .. math::
+        (\mathbf{h}, \hat{\mathbf{e}}^{\rightarrow}) &= \mathrm{GatedGCN}(\mathbf{x},
+            \{i \to j\} \cup \{j \to i\}, [\mathbf{e} + \mathbf{d}_\rightarrow;
+            \mathbf{e} + \mathbf{d}_\leftarrow]) \\
+        \mathbf{x}' &= \mathbf{x} + \mathrm{ReLU}(\mathrm{LN}(\mathbf{h})) \\
+        \mathbf{e}'_{ij} &= \mathbf{e}_{ij} + \mathrm{ReLU}(\mathrm{LN}(W
+            [\hat{\mathbf{e}}_{i \to j} \,\|\, \hat{\mathbf{e}}_{j \to i}]))
+
+    with learned direction vectors :math:`\mathbf{d}`. Every operation is per node or
+    per edge, and aggregations are sums, so the layer is equivariant to permutations of
+    the nodes (the neuron symmetries of the input network).
+
+    Shapes: ``x`` ``[N, hidden]``, ``edge_index`` ``[2, E]``, ``edge_attr``
+    ``[E, hidden]`` -> ``([N, hidden], [E, hidden])``.
+    """
+
+    def __init__(self, hidden: int, dropout: float = 0.0) -> None:
+        super().__init__()
+        self.conv = GatedGCNConv(hidden, hidden)
+        self.direction = torch.nn.Embedding(2, hidden)
+        self.edge_lin = torch.nn.Linear(2 * hidden, hidden)
+        self.node_norm = torch.nn.LayerNorm(hidden)
+        self.edge_norm = torch.nn.LayerNorm(hidden)
+        self.dropout = dropout
+
+    def reset_parameters(self) -> None:
+        for module in (self.conv, self.direction, self.edge_lin, self.node_norm, self.edge_norm):
+            module.reset_parameters()
+
+    def forward(self, x: Tensor, edge_index: Tensor, edge_attr: Tensor) -> tuple[Tensor, Tensor]:
+        num_edges = edge_index.size(1)
+        both = torch.cat([edge_index, edge_index.flip(0)], dim=1)
+        states = torch.cat(
+            [edge_attr + self.direction.weight[0], edge_attr + self.direction.weight[1]]
+        )
+        h, e_hat = self.conv(x, both, states)
+        e_new = self.edge_lin(torch.cat([e_hat[:num_edges], e_hat[num_edges:]], dim=1))
+        h = torch.nn.functional.dropout(torch.relu(self.node_norm(h)), self.dropout, self.training)
+        e_new = torch.nn.functional.dropout(
+            torch.relu(self.edge_norm(e_new)), self.dropout, self.training
+        )
+        return x + h, edge_attr + e_new
+
+
+class GMN(torch.nn.Module):
+    r"""Graph metanetwork of Lim et al. (ICLR 2024) on graphs from
+    :func:`~gnnlib.metanet.parameter_graph`.
+
+    Nodes are embedded from (type, layer, activation), edges from (value, type, layer,
+    kernel position); ``num_layers`` :class:`GMNLayer` update both; two invariant
+    readouts follow:
+
+    .. math::
+        \hat y_G = \mathrm{MLP}\Big(\frac{1}{|E_G|}\sum_{(i,j) \in E_G}
+            \mathbf{e}^{(L)}_{ij}\Big), \qquad
+        \hat w_{ij} = \mathrm{MLP}_e(\mathbf{e}^{(L)}_{ij})
+
+    (graph-level prediction, e.g. the network's accuracy; and a new value per edge,
+    e.g. an edited parameter, written back with
+    :func:`~gnnlib.metanet.load_parameter_graph`).
+
+    Args:
+        hidden: width of node and edge states.
+        num_layers: number of message-passing blocks.
+        out_channels: width of the graph-level output.
+        dropout: dropout on the state updates.
+        value_scale: ``[len(EdgeType)]`` factors for the edge values by type (see
+            :func:`edge_value_scale`; default all 1). Saved with the model.
+
+    Shapes: a ``Batch`` of ``B`` graphs with ``E`` edges -> ``([B, out_channels], [E])``.
+    """
+
+    def __init__(
+        self,
+        hidden: int = 64,
+        num_layers: int = 4,
+        out_channels: int = 1,
+        dropout: float = 0.0,
+        value_scale: Tensor | None = None,
+    ) -> None:
+        super().__init__()
+        self.register_buffer(
+            "value_scale", torch.ones(len(EdgeType)) if value_scale is None else value_scale
+        )
+        self.node_type = torch.nn.Embedding(len(NodeType), hidden)
+        self.node_layer = torch.nn.Embedding(MAX_LAYERS, hidden)
+        self.node_act = torch.nn.Embedding(len(ACTIVATIONS), hidden)
+        self.edge_value = torch.nn.Linear(1, hidden)
+        self.edge_type = torch.nn.Embedding(len(EdgeType), hidden)
+        self.edge_layer = torch.nn.Embedding(MAX_LAYERS, hidden)
+        self.edge_pos = torch.nn.ModuleList(
+            torch.nn.Embedding(MAX_POSITIONS, hidden) for _ in range(2)
+        )
+        self.layers = torch.nn.ModuleList(GMNLayer(hidden, dropout) for _ in range(num_layers))
+        self.graph_head = MLP([hidden, hidden, out_channels])
+        self.edge_head = MLP([hidden, hidden, 1])
+
+    def reset_parameters(self) -> None:
+        for module in self.modules():
+            if module is not self and hasattr(module, "reset_parameters"):
+                module.reset_parameters()
+
+    def forward(self, graph: Data) -> tuple[Tensor, Tensor]:
+        for key in ("node_type", "edge_value", "edge_type", "edge_pos"):
+            if key not in graph:
+                raise ValueError(f"GMN expects graphs from parameter_graph; {key!r} is missing")
+        x = (
+            self.node_type(graph.node_type)
+            + self.node_layer(graph.node_layer.clamp(max=MAX_LAYERS - 1))
+            + self.node_act(graph.node_act)
+        )
+        pos = graph.edge_pos.clamp(max=MAX_POSITIONS - 1)
+        e = (
+            self.edge_value((graph.edge_value * self.value_scale[graph.edge_type]).unsqueeze(-1))
+            + self.edge_type(graph.edge_type)
+            + self.edge_layer(graph.edge_layer.clamp(max=MAX_LAYERS - 1))
+            + self.edge_pos[0](pos[:, 0])
+            + self.edge_pos[1](pos[:, 1])
+        )
+        for layer in self.layers:
+            x, e = layer(x, graph.edge_index, e)
+        batch = getattr(graph, "batch", None)
+        edge_batch = None if batch is None else batch[graph.edge_index[0]]
+        num_graphs = getattr(graph, "num_graphs", 1)
+        pooled = global_pool(e, edge_batch, "mean", num_graphs)
+        return self.graph_head(pooled), self.edge_head(e).squeeze(-1)

@@ -1,0 +1,186 @@
+"""Predicting a network's test accuracy from its weights (the GMN paper's Table 2 task).
+
+A zoo (:mod:`gnnlib.metanet.zoo`) is split by training run into train/valid/test; each
+checkpoint is one example whose target is its test accuracy. The settings of the paper
+map onto the data config: ``families: [cnn]`` (varying CNNs), all families (diverse
+architectures), ``train_fraction: 0.1`` (10% of the training runs), and ``ood_width``
+(train and validate on narrower CNNs, test on the wider ones). Metrics are R^2 and
+Kendall's tau on the test runs, read at the epoch of best validation R^2.
+
+Models: ``gmn`` (:class:`~gnnlib.metanet.GMN` on parameter graphs), ``statnn``
+(:class:`~gnnlib.metanet.StatNN` on weight statistics) and ``deepsets``
+(:class:`~gnnlib.metanet.ParameterDeepSets` on the set of weights).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+from torch_geometric.data import Batch, Data
+from torch_geometric.loader import DataLoader
+
+from gnnlib.eval.metrics import kendall_tau, r2
+from gnnlib.eval.records import ResultRecord
+from gnnlib.metanet.architectures import FAMILIES
+from gnnlib.metanet.deepsets import ParameterDeepSets
+from gnnlib.metanet.gmn import GMN, edge_value_scale
+from gnnlib.metanet.statnn import StatNN, weight_statistics
+from gnnlib.metanet.zoo import ModelZoo, split_runs
+from gnnlib.tasks.common import TrainConfig, result_record
+from gnnlib.train import Checkpointer, EarlyStopping, seed_everything
+from gnnlib.train.loop import fit
+
+
+@dataclass
+class ZooDataConfig:
+    """Which zoo, which networks, and how they are split (always by training run)."""
+
+    name: str
+    root: str = "datasets/zoo/digits"
+    families: list[str] = field(default_factory=lambda: list(FAMILIES))
+    train_ratio: float = 0.7
+    valid_ratio: float = 0.1
+    train_fraction: float = 1.0
+    ood_width: int | None = None
+    batch_size: int = 8
+
+
+@dataclass
+class MetanetModelConfig:
+    name: Literal["gmn", "statnn", "deepsets"] = "gmn"
+    hidden: int = 32
+    layers: int = 3
+    dropout: float = 0.0
+
+
+@dataclass
+class WeightSpaceConfig:
+    method: str
+    data: ZooDataConfig
+    model: MetanetModelConfig = field(default_factory=MetanetModelConfig)
+    train: TrainConfig = field(
+        default_factory=lambda: TrainConfig(epochs=30, lr=1e-3, weight_decay=0.0, patience=10)
+    )
+    seeds: list[int] = field(default_factory=lambda: [0])
+
+
+def split_zoo(zoo: ModelZoo, config: ZooDataConfig, seed: int) -> dict[str, list[int]]:
+    """Training runs per split. With ``ood_width`` the test runs are those at least that
+    wide and the rest is split into train/valid in proportion to the ratios."""
+    runs = zoo.runs
+    if config.ood_width is None:
+        splits = split_runs(runs, (config.train_ratio, config.valid_ratio), seed)
+    else:
+        width = {c.run: c.spec["width"] for c in zoo.checkpoints}
+        narrow = [r for r in runs if width[r] < config.ood_width]
+        share = config.train_ratio / (config.train_ratio + config.valid_ratio)
+        splits = split_runs(narrow, (share, 1 - share), seed)
+        splits["test"] = [r for r in runs if width[r] >= config.ood_width]
+    keep = max(1, round(config.train_fraction * len(splits["train"])))
+    splits["train"] = splits["train"][:keep]  # already in random order
+    for split, members in splits.items():
+        if not members:
+            raise ValueError(
+                f"the {split} split of {config.root} (families {config.families}) is empty; "
+                "build a larger zoo or change the ratios"
+            )
+    return splits
+
+
+def zoo_graphs(zoo: ModelZoo, with_statistics: bool) -> list[Data]:
+    """One parameter graph per checkpoint (target ``y``: its test accuracy)."""
+    graphs = []
+    for checkpoint in zoo.checkpoints:
+        graph = checkpoint.graph()
+        if with_statistics:
+            graph.stats = weight_statistics(graph).unsqueeze(0)
+        graphs.append(graph)
+    return graphs
+
+
+def build_model(config: MetanetModelConfig, train_graphs: list[Data]) -> torch.nn.Module:
+    if config.name == "statnn":
+        return StatNN(torch.cat([g.stats for g in train_graphs]), config.hidden, config.layers)
+    scale = edge_value_scale(train_graphs)
+    if config.name == "gmn":
+        return GMN(config.hidden, config.layers, dropout=config.dropout, value_scale=scale)
+    return ParameterDeepSets(config.hidden, value_scale=scale)
+
+
+def predict(model: torch.nn.Module, name: str, batch: Batch) -> Tensor:
+    """Predicted accuracy ``[B]`` of a batch of parameter graphs."""
+    if name == "gmn":
+        return model(batch)[0].squeeze(-1)
+    if name == "statnn":
+        return model(batch.stats).squeeze(-1)
+    return model(batch).squeeze(-1)
+
+
+def run(config: WeightSpaceConfig, seed: int, device: torch.device, run_dir: Path) -> ResultRecord:
+    """Train one seed's metanetwork and evaluate R^2 and Kendall's tau per split."""
+    start = time.perf_counter()
+    seed_everything(seed)
+    zoo = ModelZoo(config.data.root, config.data.families)
+    splits = split_zoo(zoo, config.data, seed)
+    graphs = zoo_graphs(zoo, with_statistics=config.model.name == "statnn")
+    split_of = {run: split for split, runs in splits.items() for run in runs}
+    members: dict[str, list[Data]] = {split: [] for split in splits}
+    for graph, checkpoint in zip(graphs, zoo.checkpoints, strict=True):
+        if checkpoint.run in split_of:  # runs left out by train_fraction are in no split
+            members[split_of[checkpoint.run]].append(graph)
+    loaders = {
+        split: DataLoader(data, config.data.batch_size, shuffle=split == "train")
+        for split, data in members.items()
+    }
+    model = build_model(config.model, members["train"]).to(device)
+    optimizer = torch.optim.Adam(
+        model.parameters(), lr=config.train.lr, weight_decay=config.train.weight_decay
+    )
+
+    def train_epoch() -> float:
+        model.train()
+        total, count = 0.0, 0
+        for batch in loaders["train"]:
+            batch = batch.to(device)
+            optimizer.zero_grad()
+            loss = F.mse_loss(predict(model, config.model.name, batch), batch.y)
+            loss.backward()
+            optimizer.step()
+            total += loss.item() * batch.num_graphs
+            count += batch.num_graphs
+        return total / count
+
+    @torch.no_grad()
+    def evaluate(splits: tuple[str, ...] = ("valid", "test")) -> dict[str, dict[str, float]]:
+        # Epochs evaluate valid and test only: the train split is as large as both and
+        # its metrics select nothing; the final record has all three.
+        model.eval()
+        metrics = {}
+        for split in splits:
+            pred, target = [], []
+            for batch in loaders[split]:
+                batch = batch.to(device)
+                pred.append(predict(model, config.model.name, batch))
+                target.append(batch.y)
+            pred, target = torch.cat(pred).cpu(), torch.cat(target).cpu()
+            metrics[split] = {"r2": r2(pred, target), "tau": kendall_tau(pred, target)}
+        return metrics
+
+    result = fit(
+        model=model,
+        optimizer=optimizer,
+        train_epoch=train_epoch,
+        evaluate=evaluate,
+        epochs=config.train.epochs,
+        stopper=EarlyStopping("r2", "max", config.train.patience),
+        checkpointer=Checkpointer(run_dir / "checkpoints", every=config.train.checkpoint_every),
+        desc=f"{config.method} {config.data.name} seed {seed}",
+    )
+    metrics = evaluate(("train", "valid", "test"))
+    return result_record(config, config.data.name, seed, metrics, result, start, device, seed)

@@ -1,0 +1,51 @@
+import copy
+
+import pytest
+import torch
+from torch_geometric.data import Batch
+
+from gnnlib.metanet import GMN, ParameterDeepSets, StatNN, load_parameter_graph, parameter_graph
+from gnnlib.metanet.statnn import weight_statistics
+from gnnlib.metanet.symmetries import permute_neurons
+
+
+def test_neuron_permutations_are_symmetries_of_net_and_gmn(family, network, inputs):
+    net = network(family)
+    other = permute_neurons(net).eval()
+    x = inputs(family)
+    assert not torch.equal(next(iter(other.parameters())), next(iter(net.parameters()))), (
+        "the permutation should change the weights"
+    )
+    torch.testing.assert_close(other(x), net(x), atol=1e-5, rtol=1e-5)
+
+    torch.manual_seed(0)
+    gmn = GMN(hidden=16, num_layers=2).eval()
+    graph, graph_other = parameter_graph(net, x[:2]), parameter_graph(other, x[:2])
+    assert torch.equal(graph.edge_index, graph_other.edge_index)  # same graph, moved values
+    with torch.no_grad():
+        y, edges = gmn(Batch.from_data_list([graph]))
+        y_other, edges_other = gmn(Batch.from_data_list([graph_other]))
+    torch.testing.assert_close(y_other, y, atol=1e-5, rtol=0)
+    # Edge outputs written back as parameters: permuting the net's predicted parameters
+    # gives the permuted net's predicted parameters.
+    predicted = load_parameter_graph(copy.deepcopy(net), graph, edges)
+    predicted_other = load_parameter_graph(copy.deepcopy(other), graph_other, edges_other)
+    expected = permute_neurons(predicted)
+    for (name, a), b in zip(expected.named_parameters(), predicted_other.parameters(), strict=True):
+        torch.testing.assert_close(b, a, atol=1e-5, rtol=0, msg=name)
+
+
+def test_baselines_run_on_a_batch_of_mixed_architectures(network, inputs):
+    graphs = [parameter_graph(network(f), inputs(f, 2)) for f in ("mlp", "cnn", "resnet", "vit")]
+    batch = Batch.from_data_list(graphs)
+    assert GMN(hidden=8, num_layers=1)(batch)[0].shape == (4, 1)
+    assert ParameterDeepSets(hidden=8)(batch).shape == (4, 1)
+    stats = torch.stack([weight_statistics(g) for g in graphs])
+    assert StatNN(stats, hidden=8)(stats).shape == (4, 1)
+
+
+def test_gmn_names_a_missing_field(network, inputs):
+    graph = parameter_graph(network("mlp"), inputs("mlp", 2))
+    del graph.node_type
+    with pytest.raises(ValueError, match="node_type"):
+        GMN(hidden=8, num_layers=1)(graph)

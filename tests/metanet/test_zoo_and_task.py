@@ -1,0 +1,64 @@
+import dataclasses
+
+import pytest
+import torch
+
+from gnnlib.io import safe_torch_load
+from gnnlib.metanet import task
+from gnnlib.metanet.zoo import ModelZoo, build_zoo, run_path, sample_spec, split_runs
+
+
+@pytest.fixture(scope="module")
+def zoo_dir(tmp_path_factory):
+    return build_zoo(tmp_path_factory.mktemp("zoo"), size=4, seed=3, show_progress=False)
+
+
+def test_zoo_is_deterministic_and_resumes_after_a_kill(zoo_dir):
+    first = safe_torch_load(run_path(zoo_dir, 2))
+    kept = run_path(zoo_dir, 0).stat().st_mtime_ns
+    run_path(zoo_dir, 2).unlink()  # as if killed while training run 2
+    build_zoo(zoo_dir, size=4, seed=3, show_progress=False)
+    again = safe_torch_load(run_path(zoo_dir, 2))
+    assert run_path(zoo_dir, 0).stat().st_mtime_ns == kept  # finished runs are skipped
+    assert again["spec"] == first["spec"]
+    for a, b in zip(first["checkpoints"], again["checkpoints"], strict=True):
+        assert a["test_acc"] == b["test_acc"]
+        for key, value in a["state_dict"].items():
+            assert torch.equal(value, b["state_dict"][key]), key
+    with pytest.raises(ValueError, match="zoo of seed 3"):
+        build_zoo(zoo_dir, size=4, seed=4)
+
+
+def test_zoo_records_accuracy_and_gap_per_checkpoint(zoo_dir):
+    zoo = ModelZoo(zoo_dir)
+    assert zoo.runs == [0, 1, 2, 3] and len(zoo) >= 8
+    for checkpoint in zoo:
+        assert 0 <= checkpoint.test_acc <= 1
+        assert checkpoint.gap == pytest.approx(checkpoint.train_acc - checkpoint.test_acc)
+        graph = checkpoint.graph()
+        assert graph.y.item() == checkpoint.test_acc and graph.run.item() == checkpoint.run
+    with pytest.raises(FileNotFoundError, match="gnnlib zoo build"):
+        ModelZoo(zoo_dir / "missing")
+
+
+def test_specs_depend_only_on_seed_and_index():
+    assert sample_spec(0, 5) == sample_spec(0, 5) and sample_spec(0, 5) != sample_spec(1, 5)
+
+
+def test_splits_are_by_training_run():
+    splits = split_runs(list(range(20)), (0.6, 0.2), seed=0)
+    assert sorted(r for runs in splits.values() for r in runs) == list(range(20))
+    assert [len(splits[s]) for s in ("train", "valid", "test")] == [12, 4, 4]
+
+
+@pytest.mark.parametrize("model", ["gmn", "statnn", "deepsets"])
+def test_task_runs_and_reports_r2_and_tau(zoo_dir, tmp_path, model):
+    config = task.WeightSpaceConfig(
+        method=model,
+        data=task.ZooDataConfig(name="tiny", root=str(zoo_dir), train_ratio=0.5, valid_ratio=0.25),
+        model=task.MetanetModelConfig(name=model, hidden=8, layers=2),
+    )
+    config.train = dataclasses.replace(config.train, epochs=2)
+    record = task.run(config, 0, torch.device("cpu"), tmp_path)
+    assert set(record.metrics) == {"train", "valid", "test"}
+    assert set(record.metrics["test"]) == {"r2", "tau"}
