@@ -118,18 +118,22 @@ def common_neighbors(adj: Tensor, tar: Tensor) -> Tensor:
     tar = check_pairs(tar, num_nodes)
     first, second = tar
     # Look the members of the shorter row up in the longer one (module docstring).
-    degree = crow.diff()
-    swap = degree[second] > degree[first]
+    # Degrees of the endpoints only: crow.diff() would cost O(N) per call.
+    first_degree = crow.index_select(0, first + 1) - crow.index_select(0, first)
+    second_degree = crow.index_select(0, second + 1) - crow.index_select(0, second)
+    swap = second_degree > first_degree
     longer = torch.where(swap, second, first)
     shorter = torch.where(swap, first, second)
     pair, node = _gather_rows(crow, col, shorter)
-    # Search a sorted sequence of (row, node) codes: the gathered longer rows when they
-    # are fewer entries than the whole adjacency, else the adjacency itself.
-    if int(degree[longer].sum()) < col.numel():
+    # Search a sorted sequence of (row, node) codes: the gathered longer rows, unless
+    # they hold more than twice the whole adjacency's entries, then the adjacency
+    # itself. The first is faster (its queries come sorted, which searchsorted runs
+    # about 3x faster on); the second bounds memory for large batches on small graphs.
+    if int(torch.maximum(first_degree, second_degree).sum()) <= 2 * col.numel():
         longer_pair, longer_node = _gather_rows(crow, col, longer)
         found = _search(longer_pair * num_nodes + longer_node, pair * num_nodes + node)[1]
     else:
-        found = _find_entries(crow, col, longer[pair], node)[1]
+        found = _find_entries(crow, col, longer.index_select(0, pair), node)[1]
     return _sets(pair[found], node[found], tar.size(1), num_nodes)
 
 
@@ -351,8 +355,9 @@ def _set_parts(sets: Tensor) -> tuple[Tensor, Tensor, Tensor]:
 def _gather_rows(crow: Tensor, col: Tensor, rows: Tensor) -> tuple[Tensor, Tensor]:
     """Concatenate the CSR rows ``rows``: for every gathered entry, the index of the row
     it came from (into ``rows``, ascending) and its column."""
-    start = crow[rows]
-    counts = crow[rows + 1] - start
+    # index_select rather than [] indexing: 3-4x faster for 1-D gathers on CPU.
+    start = crow.index_select(0, rows)
+    counts = crow.index_select(0, rows + 1) - start
     total = int(counts.sum())
     pair = torch.repeat_interleave(
         torch.arange(rows.numel(), device=col.device), counts, output_size=total
@@ -362,7 +367,7 @@ def _gather_rows(crow: Tensor, col: Tensor, rows: Tensor) -> tuple[Tensor, Tenso
     shift = start - (torch.cumsum(counts, 0) - counts)
     position = torch.repeat_interleave(shift, counts, output_size=total)
     position += torch.arange(total, device=col.device)
-    return pair, col[position]
+    return pair, col.index_select(0, position)
 
 
 def _find_entries(crow: Tensor, col: Tensor, rows: Tensor, cols: Tensor) -> tuple[Tensor, Tensor]:
@@ -378,7 +383,7 @@ def _search(sorted_codes: Tensor, queries: Tensor) -> tuple[Tensor, Tensor]:
         return torch.zeros_like(queries), torch.zeros_like(queries, dtype=torch.bool)
     index = torch.searchsorted(sorted_codes, queries)
     index.clamp_(max=sorted_codes.numel() - 1)
-    return index, sorted_codes[index] == queries
+    return index, sorted_codes.index_select(0, index) == queries
 
 
 def _sets(pair: Tensor, node: Tensor, num_pairs: int, num_nodes: int) -> Tensor:
