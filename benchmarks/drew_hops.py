@@ -20,7 +20,7 @@ machine is shared and noisy; absolute times drift):
    ``edge_index[:, hop == k]`` on one concatenated all-hop edge list, redone (with its
    normalisation) at every call, as the official ``A = lambda k: ...`` does.
 
-    GNNLIB_DATA=/work/shared/data python benchmarks/drew_hops.py [--graphs 1000] [--rounds 3]
+    GNNLIB_DATA=../shared/data python benchmarks/drew_hops.py [--graphs 1000] [--rounds 3]
 """
 
 from __future__ import annotations

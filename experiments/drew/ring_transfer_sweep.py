@@ -6,7 +6,7 @@ Each (model, ring size) runs through ``gnnlib run`` with ``--set`` overrides, so
 land in ``<out>/n<size>/<model>/`` and a rerun reuses finished seeds. Then a table
 (``<out>/summary.md``, ``<out>/summary.json``) and a plot (``--plot``) are written.
 
-    GNNLIB_DATA=/work/shared/data OMP_NUM_THREADS=1 python experiments/drew/ring_transfer_sweep.py \\
+    GNNLIB_DATA=../shared/data OMP_NUM_THREADS=1 python experiments/drew/ring_transfer_sweep.py \\
         --sizes 6 10 16 24 --seeds 3 --rings 200 --epochs 50 \\
         --out experiments/results/drew/ring_transfer --plot docs/drew_ring_transfer.png
 """
