@@ -34,6 +34,7 @@ from gnnlib.metanet.statnn import StatNN, weight_statistics
 from gnnlib.metanet.zoo import ModelZoo, split_runs
 from gnnlib.tasks.common import TrainConfig, result_record
 from gnnlib.train import Checkpointer, EarlyStopping, seed_everything
+from gnnlib.train.graph_batches import predict_graph_batches, train_graph_batches
 from gnnlib.train.loop import fit
 
 
@@ -143,32 +144,24 @@ def run(config: WeightSpaceConfig, seed: int, device: torch.device, run_dir: Pat
         model.parameters(), lr=config.train.lr, weight_decay=config.train.weight_decay
     )
 
-    def train_epoch() -> float:
-        model.train()
-        total, count = 0.0, 0
-        for batch in loaders["train"]:
-            batch = batch.to(device)
-            optimizer.zero_grad()
-            loss = F.mse_loss(predict(model, config.model.name, batch), batch.y)
-            loss.backward()
-            optimizer.step()
-            total += loss.item() * batch.num_graphs
-            count += batch.num_graphs
-        return total / count
+    def forward(batch: Batch) -> Tensor:
+        return predict(model, config.model.name, batch)
 
-    @torch.no_grad()
+    def train_epoch() -> float:
+        return train_graph_batches(
+            model,
+            optimizer,
+            loaders["train"],
+            lambda batch: F.mse_loss(forward(batch), batch.y),
+            device,
+        )
+
     def evaluate(splits: tuple[str, ...] = ("valid", "test")) -> dict[str, dict[str, float]]:
         # Epochs evaluate valid and test only: the train split is as large as both and
         # its metrics select nothing; the final record has all three.
-        model.eval()
         metrics = {}
         for split in splits:
-            pred, target = [], []
-            for batch in loaders[split]:
-                batch = batch.to(device)
-                pred.append(predict(model, config.model.name, batch))
-                target.append(batch.y)
-            pred, target = torch.cat(pred).cpu(), torch.cat(target).cpu()
+            pred, target = predict_graph_batches(model, loaders[split], forward, device)
             metrics[split] = {"r2": r2(pred, target), "tau": kendall_tau(pred, target)}
         return metrics
 

@@ -24,6 +24,7 @@ from gnnlib.rewiring.model import DRewModel, DRewModelConfig
 from gnnlib.rewiring.param_budget import hidden_for_budget
 from gnnlib.tasks.common import result_record
 from gnnlib.train import Checkpointer, EarlyStopping, seed_everything
+from gnnlib.train.graph_batches import predict_graph_batches, train_graph_batches
 from gnnlib.train.loop import fit
 
 _METRICS = {
@@ -144,33 +145,18 @@ def run(config: DRewConfig, seed: int, device: torch.device, run_dir: Path) -> R
         return F.mse_loss(out[labelled], y[labelled].float())
 
     def train_epoch() -> float:
-        model.train()
-        total, count = 0.0, 0
-        for batch in loaders["train"]:
-            batch = batch.to(device)
-            optimizer.zero_grad()
-            loss = loss_of(model(batch), batch.y)
-            loss.backward()
-            optimizer.step()
-            total += loss.item() * batch.num_graphs
-            count += batch.num_graphs
-        return total / count
+        return train_graph_batches(
+            model, optimizer, loaders["train"], lambda batch: loss_of(model(batch), batch.y), device
+        )
 
-    @torch.no_grad()
     def evaluate(splits: tuple[str, ...] = ("valid", "test")) -> dict[str, dict[str, float]]:
         # Per epoch only the model-selection splits: on Peptides-func a pass over the
         # training graphs costs as much as the other two together; the record's final
         # evaluation adds the training split.
-        model.eval()
         scores = {}
         for split in splits:
-            outputs, labels = [], []
-            for batch in loaders[split]:
-                batch = batch.to(device)
-                outputs.append(model(batch).cpu())
-                labels.append(batch.y.cpu())
-            value = _METRICS[info.metric](torch.cat(outputs), torch.cat(labels))
-            scores[split] = {info.metric: value}
+            outputs, labels = predict_graph_batches(model, loaders[split], model, device)
+            scores[split] = {info.metric: _METRICS[info.metric](outputs, labels)}
         return scores
 
     result = fit(

@@ -28,6 +28,7 @@ from gnnlib.eval.records import ResultRecord
 from gnnlib.nn import MLP, global_pool
 from gnnlib.tasks.common import EncoderConfig, TrainConfig, result_record
 from gnnlib.train import Checkpointer, EarlyStopping, seed_everything
+from gnnlib.train.graph_batches import predict_graph_batches, train_graph_batches
 from gnnlib.train.loop import fit
 
 
@@ -107,33 +108,23 @@ def run(
         model.parameters(), lr=config.train.lr, weight_decay=config.train.weight_decay
     )
 
-    def train_epoch() -> float:
-        model.train()
-        total, count = 0.0, 0
-        for batch in loaders["train"]:
-            batch = batch.to(device)
-            optimizer.zero_grad()
-            logits = model(batch.x.float(), batch.edge_index, batch.batch, batch.num_graphs)
-            loss = F.cross_entropy(logits, batch.y)
-            loss.backward()
-            optimizer.step()
-            total += loss.item() * batch.num_graphs
-            count += batch.num_graphs
-        return total / count
+    def logits_of(batch: Any) -> Tensor:
+        return model(batch.x.float(), batch.edge_index, batch.batch, batch.num_graphs)
 
-    @torch.no_grad()
+    def train_epoch() -> float:
+        return train_graph_batches(
+            model,
+            optimizer,
+            loaders["train"],
+            lambda batch: F.cross_entropy(logits_of(batch), batch.y),
+            device,
+        )
+
     def evaluate() -> dict[str, dict[str, float]]:
-        model.eval()
         metrics = {}
         for split, loader in loaders.items():
-            logits, labels = [], []
-            for batch in loader:
-                batch = batch.to(device)
-                logits.append(
-                    model(batch.x.float(), batch.edge_index, batch.batch, batch.num_graphs)
-                )
-                labels.append(batch.y)
-            metrics[split] = {"acc": accuracy(torch.cat(logits), torch.cat(labels))}
+            logits, labels = predict_graph_batches(model, loader, logits_of, device)
+            metrics[split] = {"acc": accuracy(logits, labels)}
         return metrics
 
     result = fit(
