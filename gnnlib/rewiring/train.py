@@ -12,6 +12,7 @@ import dataclasses
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import torch
 import torch.nn.functional as F
@@ -53,21 +54,15 @@ class DRewTrainConfig:
     metric (``scheduler: none`` keeps the rate fixed)."""
 
     epochs: int = 300
-    optimizer: str = "adamw"
+    optimizer: Literal["adam", "adamw"] = "adamw"
     lr: float = 1e-3
     weight_decay: float = 0.0
-    scheduler: str = "plateau"
+    scheduler: Literal["plateau", "none"] = "plateau"
     plateau_factor: float = 0.5
     plateau_patience: int = 20
     min_lr: float = 1e-5
     patience: int | None = None
     checkpoint_every: int = 1
-
-    def __post_init__(self) -> None:
-        if self.optimizer not in ("adam", "adamw"):
-            raise ValueError(f"train.optimizer must be adam or adamw, got {self.optimizer!r}")
-        if self.scheduler not in ("plateau", "none"):
-            raise ValueError(f"train.scheduler must be plateau or none, got {self.scheduler!r}")
 
 
 @dataclass
