@@ -24,6 +24,7 @@ from gnnlib.config import to_dict
 from gnnlib.distill.appnp import APPNP
 from gnnlib.distill.sampling import layerwise_inference, sample_subgraph
 from gnnlib.distill.settings import SettingSplit, setting_metrics
+from gnnlib.eval.metrics import accuracy
 from gnnlib.io import atomic_torch_save, safe_torch_load
 from gnnlib.nn import to_csr
 from gnnlib.tasks.common import EncoderConfig
@@ -147,7 +148,8 @@ def train_teacher(
 
     def evaluate() -> dict[str, dict[str, float]]:
         logits = teacher_predict(model, config, x, adj_t)
-        return {"valid": {"acc": _accuracy(logits, y, graph.val_mask)}}
+        mask = graph.val_mask.to(logits.device)
+        return {"valid": {"acc": accuracy(logits[mask], y[mask])}}
 
     result = fit(
         model=model,
@@ -185,11 +187,6 @@ def teacher_adjacency(config: TeacherConfig, edge_index: Tensor, num_nodes: int)
     if config.self_loops:
         edge_index = add_remaining_self_loops(edge_index, num_nodes=num_nodes)[0]
     return to_csr(edge_index, num_nodes)[0]
-
-
-def _accuracy(logits: Tensor, y: Tensor, mask: Tensor) -> float:
-    mask = mask.to(logits.device)
-    return (logits[mask].argmax(-1) == y[mask]).float().mean().item()
 
 
 def teacher_cache_path(
