@@ -46,8 +46,8 @@ def plot_metric_vs(
         ax.set_yscale("log")
     ax.grid(alpha=0.3)
     if ys:
-        ax.legend()
-    fig.tight_layout()
+        # Beside the axes, not on them: with many series an inside legend hides lines.
+        ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1))
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=150)
+    fig.savefig(buffer, format="png", dpi=150, bbox_inches="tight")
     return atomic_write_bytes(path, buffer.getvalue())
