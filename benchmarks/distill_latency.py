@@ -167,7 +167,7 @@ def plot_tradeoff(results: Path, latency: dict[str, float], path: Path) -> None:
     from gnnlib.eval.report import load_records
 
     accuracy = {}
-    for (method, dataset), records in group_records(r for _, r in load_records(results)).items():
+    for (method, dataset, _), records in group_records(r for _, r in load_records(results)).items():
         accuracy[(method, dataset)] = 100 * aggregate(records)["metrics"]["test"]["acc"]["mean"]
     x = [latency["student_ms"], latency["teacher_ms"]]
     series = {}

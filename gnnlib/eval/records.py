@@ -1,4 +1,4 @@
-"""Result records: one JSON file per (method, dataset, seed), and their aggregates.
+"""Result records: one JSON file per (method, dataset, setting, seed), and their aggregates.
 
 A run writes one :class:`ResultRecord` per seed with everything needed to judge and
 reproduce the number: config, seeds, metrics per split, best epoch, epochs actually
@@ -123,6 +123,11 @@ def _now_iso() -> str:
 class ResultRecord:
     """The outcome of one training run (one method, one dataset, one seed).
 
+    ``setting`` names an evaluation protocol that gives the same (method, dataset) a
+    different number, such as distillation's ``transductive`` and ``production``; records
+    of different settings are never averaged together. ``None`` (most tasks) means the
+    task has one protocol.
+
     ``config`` is a dict (a config dataclass is converted with ``dataclasses.asdict``).
     ``metrics`` maps split -> metric -> value, e.g.
     ``{'valid': {'hits@100': 0.71}, 'test': {'hits@100': 0.69}}``; values are raw
@@ -136,6 +141,7 @@ class ResultRecord:
     config: dict[str, Any]
     seed: int
     metrics: dict[str, dict[str, float]]
+    setting: str | None = None
     split_seed: int | None = None
     best_epoch: int | None = None
     epochs_run: int | None = None
@@ -148,8 +154,10 @@ class ResultRecord:
     command: list[str] | None = dataclasses.field(default_factory=lambda: list(sys.argv))
 
     def __post_init__(self) -> None:
-        for name in ("method", "dataset"):
+        for name in ("method", "dataset", "setting"):
             value = getattr(self, name)
+            if name == "setting" and value is None:
+                continue
             # They become part of a file name: '__' separates its fields.
             if (
                 not isinstance(value, str)
@@ -186,9 +194,14 @@ class ResultRecord:
         }
 
     @property
+    def key(self) -> tuple[str, str, str | None]:
+        """``(method, dataset, setting)``: records with one key are seeds of one run."""
+        return (self.method, self.dataset, self.setting)
+
+    @property
     def filename(self) -> str:
-        """``<method>__<dataset>__seed<seed>.json``."""
-        return f"{self.method}__{self.dataset}__seed{self.seed}.json"
+        """``<method>__<dataset>[__<setting>]__seed<seed>.json``."""
+        return f"{_stem(self.key)}__seed{self.seed}.json"
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -218,7 +231,7 @@ class ResultRecord:
         return cls(**unknown_provenance, **data)
 
     def save(self, directory: str | os.PathLike) -> Path:
-        """Write the record atomically to ``<directory>/<method>__<dataset>__seed<seed>.json``."""
+        """Write the record atomically to ``<directory>/<filename>``."""
         path = Path(directory) / self.filename
         atomic_write_text(path, json.dumps(self.to_dict(), indent=2, default=_json_default) + "\n")
         return path
@@ -258,18 +271,31 @@ def _json_default(value: Any) -> Any:
 # ------------------------------------------------------------------------ aggregation
 
 
-def group_records(records: Iterable[ResultRecord]) -> dict[tuple[str, str], list[ResultRecord]]:
-    """Records grouped by ``(method, dataset)``, each group sorted by seed."""
-    groups: dict[tuple[str, str], list[ResultRecord]] = {}
+def _stem(key: tuple[str, str, str | None]) -> str:
+    """The file-name stem of a record key: ``<method>__<dataset>[__<setting>]``."""
+    return "__".join(part for part in key if part is not None)
+
+
+def _sort_key(key: tuple[str, str, str | None]) -> tuple[str, str, str]:
+    return (key[0], key[1], key[2] or "")
+
+
+def group_records(
+    records: Iterable[ResultRecord],
+) -> dict[tuple[str, str, str | None], list[ResultRecord]]:
+    """Records grouped by :attr:`ResultRecord.key` ``(method, dataset, setting)``, each
+    group sorted by seed."""
+    groups: dict[tuple[str, str, str | None], list[ResultRecord]] = {}
     for record in records:
-        groups.setdefault((record.method, record.dataset), []).append(record)
-    return {key: sorted(group, key=lambda r: r.seed) for key, group in sorted(groups.items())}
+        groups.setdefault(record.key, []).append(record)
+    ordered = sorted(groups.items(), key=lambda item: _sort_key(item[0]))
+    return {key: sorted(group, key=lambda r: r.seed) for key, group in ordered}
 
 
 def aggregate(records: Sequence[ResultRecord]) -> dict[str, Any]:
     r"""Mean and standard deviation over seeds of every (split, metric) of one run.
 
-    All records must share one (method, dataset) -- use :func:`group_records` first
+    All records must share one (method, dataset, setting) -- use :func:`group_records` first
     for a mix -- and have distinct seeds. For each split and metric, over the
     :math:`n` seeds that report it:
 
@@ -280,16 +306,16 @@ def aggregate(records: Sequence[ResultRecord]) -> dict[str, Any]:
     OGB example code compute the "± std" they report.
 
     Returns:
-        ``{'method', 'dataset', 'n', 'seeds', 'metrics': {split: {metric: {'mean',
-        'std', 'n', 'seeds', 'values'}}}}``.
+        ``{'method', 'dataset', 'setting', 'n', 'seeds', 'metrics': {split: {metric:
+        {'mean', 'std', 'n', 'seeds', 'values'}}}}``.
     """
     records = sorted(records, key=lambda r: r.seed)
     if not records:
         raise ValueError("aggregate() needs at least one record")
-    keys = sorted({(r.method, r.dataset) for r in records})
+    keys = sorted({r.key for r in records}, key=_sort_key)
     if len(keys) > 1:
         raise ValueError(
-            f"records mix (method, dataset) pairs {keys}; group them with "
+            f"records mix (method, dataset, setting) keys {keys}; group them with "
             "group_records() and aggregate each group"
         )
     seeds = [r.seed for r in records]
@@ -314,10 +340,11 @@ def aggregate(records: Sequence[ResultRecord]) -> dict[str, Any]:
         }
         for split, m in per_metric.items()
     }
-    method, dataset = keys[0]
+    method, dataset, setting = keys[0]
     return {
         "method": method,
         "dataset": dataset,
+        "setting": setting,
         "n": len(records),
         "seeds": seeds,
         "metrics": summary,
@@ -337,8 +364,9 @@ def _mean_std(seeds: list[int], values: list[float]) -> dict[str, Any]:
 
 def save_aggregate(summary: Mapping[str, Any], directory: str | os.PathLike) -> Path:
     """Write an :func:`aggregate` result atomically to
-    ``<directory>/<method>__<dataset>__aggregate.json``."""
-    path = Path(directory) / f"{summary['method']}__{summary['dataset']}__aggregate.json"
+    ``<directory>/<method>__<dataset>[__<setting>]__aggregate.json``."""
+    key = (summary["method"], summary["dataset"], summary.get("setting"))
+    path = Path(directory) / f"{_stem(key)}__aggregate.json"
     text = json.dumps(summary, indent=2)
     atomic_write_text(path, text + "\n")
     return path

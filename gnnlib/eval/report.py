@@ -2,11 +2,15 @@
 
 The report has two sections:
 
-1. **Results**: one row per (method, dataset, split, metric): our mean ± population
+1. **Results**: one row per (method, dataset, setting, split, metric): our mean ± population
    std over seeds, the number of seeds, the paper's number for the test split when
    :data:`~gnnlib.eval.paper_numbers.PAPER_NUMBERS` has one, and ours - paper.
 2. **Runs**: one row per record (seed, epochs run, best epoch, wall time, peak memory,
    commit), so that a shortened or unusual run is visible as such.
+
+The setting column appears only when some record names a setting (distillation's
+transductive / production); the paper figure is looked up by (method, dataset, metric),
+and settings are told apart by their metric names (GLNN's ``acc_prod``).
 
 Display rule: a value is shown in the paper's units, ``value x scale`` from the paper
 entry (100 = percent, 2 decimals; 1 = raw, 4 decimals). Without a paper entry,
@@ -68,7 +72,10 @@ def render_report(results_dir: str | os.PathLike) -> str:
     """The markdown report of all per-seed records under ``results_dir``."""
     root = Path(results_dir)
     loaded = load_records(root)
-    result_rows, sources = _result_rows(group_records(record for _, record in loaded))
+    with_setting = any(record.setting is not None for _, record in loaded)
+    result_rows, sources = _result_rows(group_records(record for _, record in loaded), with_setting)
+    setting_head = " setting |" if with_setting else ""
+    setting_rule = "---|" if with_setting else ""
     lines = [
         "# Results",
         "",
@@ -77,8 +84,11 @@ def render_report(results_dir: str | os.PathLike) -> str:
             f"over seeds; paper: the published {_PAPER_SPLIT} figure; percent-type metrics in %."
         ),
         "",
-        "| method | dataset | split | metric | ours | n seeds | paper | ours − paper |",
-        "|---|---|---|---|---|---|---|---|",
+        (
+            f"| method | dataset |{setting_head} split | metric | ours | n seeds | paper | "
+            "ours − paper |"
+        ),
+        f"|---|---|{setting_rule}---|---|---|---|---|---|",
         *result_rows,
     ]
     if sources:
@@ -88,14 +98,20 @@ def render_report(results_dir: str | os.PathLike) -> str:
         "# Runs",
         "",
         (
-            "| method | dataset | seed | split seed | epochs run | best epoch | wall time (s) "
-            "| peak memory (MB) | commit | file |"
+            f"| method | dataset |{setting_head} seed | split seed | epochs run | best epoch "
+            "| wall time (s) | peak memory (MB) | commit | file |"
         ),
-        "|---|---|---|---|---|---|---|---|---|---|",
+        f"|---|---|{setting_rule}---|---|---|---|---|---|---|---|",
     ]
-    for path, r in sorted(loaded, key=lambda item: (item[1].method, item[1].dataset, item[1].seed)):
+
+    def run_order(item: tuple[Path, ResultRecord]) -> tuple:
+        r = item[1]
+        return (r.method, r.dataset, r.setting or "", r.seed)
+
+    for path, r in sorted(loaded, key=run_order):
+        setting = f" {_opt(r.setting)} |" if with_setting else ""
         lines.append(
-            f"| {r.method} | {r.dataset} | {r.seed} | {_opt(r.split_seed)} | "
+            f"| {r.method} | {r.dataset} |{setting} {r.seed} | {_opt(r.split_seed)} | "
             f"{_opt(r.epochs_run)} | {_opt(r.best_epoch)} | {_opt(r.wall_time_s, '.1f')} | "
             f"{_opt(r.peak_memory_mb, '.0f')} | {_commit(r)} | {path.relative_to(root)} |"
         )
@@ -103,11 +119,13 @@ def render_report(results_dir: str | os.PathLike) -> str:
 
 
 def _result_rows(
-    groups: dict[tuple[str, str], list[ResultRecord]],
+    groups: dict[tuple[str, str, str | None], list[ResultRecord]], with_setting: bool
 ) -> tuple[list[str], set[str]]:
-    """Table rows (one per method, dataset, split, metric) and the paper sources cited."""
+    """Table rows (one per method, dataset, setting, split, metric) and the paper sources
+    cited."""
     rows, sources = [], set()
-    for (method, dataset), records in groups.items():
+    for (method, dataset, setting), records in groups.items():
+        setting_cell = f" {_opt(setting)} |" if with_setting else ""
         summary = aggregate(records)
         splits = sorted(summary["metrics"], key=lambda s: (_SPLIT_ORDER.get(s, 3), s))
         for split in splits:
@@ -123,13 +141,13 @@ def _result_rows(
                     diff_text = _fmt(stats["mean"] * scale - paper.mean, scale, signed=True)
                     sources.add(paper.source)
                 rows.append(
-                    f"| {method} | {dataset} | {split} | {metric} | {ours} | "
+                    f"| {method} | {dataset} |{setting_cell} {split} | {metric} | {ours} | "
                     f"{stats['n']} | {paper_text} | {diff_text} |"
                 )
     return rows, sources
 
 
-def _opt(value: float | None, spec: str = "") -> str:
+def _opt(value: float | str | None, spec: str = "") -> str:
     return "—" if value is None else format(value, spec)
 
 

@@ -67,11 +67,15 @@ def result_record(
     started: float,
     device: torch.device,
     split_seed: int | None,
+    setting: str | None = None,
 ) -> ResultRecord:
-    """The record of one finished run; ``started`` is its ``time.perf_counter()`` start."""
+    """The record of one finished run; ``started`` is its ``time.perf_counter()`` start.
+    ``setting`` names the evaluation protocol where a task has several (see
+    :class:`~gnnlib.eval.records.ResultRecord`)."""
     return ResultRecord(
         method=config.method,
         dataset=dataset,
+        setting=setting,
         config=to_dict(config),
         seed=seed,
         split_seed=split_seed,

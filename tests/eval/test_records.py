@@ -119,8 +119,8 @@ def test_aggregate_refuses_mixed_groups_and_repeated_seeds():
     with pytest.raises(ValueError, match="group_records"):
         aggregate(mixed)
     groups = group_records(mixed)
-    assert list(groups) == [("ncn", "CiteSeer"), ("ncn", "Cora")]
-    assert aggregate(groups[("ncn", "Cora")])["n"] == 1
+    assert list(groups) == [("ncn", "CiteSeer", None), ("ncn", "Cora", None)]
+    assert aggregate(groups[("ncn", "Cora", None)])["n"] == 1
     with pytest.raises(ValueError, match=r"seed\(s\) \[0\]"):
         aggregate([_record(0, 0.5), _record(0, 0.6)])
     with pytest.raises(ValueError, match="at least one"):
@@ -132,6 +132,30 @@ def test_save_aggregate(tmp_path):
     path = save_aggregate(summary, tmp_path)
     assert path.name == "ncn__Cora__aggregate.json"
     assert json.loads(path.read_text()) == summary
+
+
+def test_settings_are_kept_apart(tmp_path):
+    # Distillation's two protocols share method, dataset and seeds: never one average.
+    tran = [_record(s, 0.8, method="glnn", setting="transductive") for s in (0, 1)]
+    prod = [_record(s, 0.7, method="glnn", setting="production") for s in (0, 1)]
+    groups = group_records(tran + prod)
+    assert list(groups) == [("glnn", "Cora", "production"), ("glnn", "Cora", "transductive")]
+    with pytest.raises(ValueError, match="group_records"):
+        aggregate(tran + prod)
+    summary = aggregate(prod)
+    assert summary["setting"] == "production"
+    assert summary["metrics"]["test"]["hits@100"]["mean"] == pytest.approx(0.7)
+    assert save_aggregate(summary, tmp_path).name == "glnn__Cora__production__aggregate.json"
+    assert prod[0].save(tmp_path).name == "glnn__Cora__production__seed0.json"
+    assert ResultRecord.load(tmp_path / "glnn__Cora__production__seed0.json") == prod[0]
+    with pytest.raises(ValueError, match="setting"):
+        _record(0, 0.5, setting="trans__ductive")
+
+
+def test_records_without_a_setting_field_load_as_none(tmp_path):
+    data = _record(0, 0.5).to_dict()
+    del data["setting"]  # written before settings existed
+    assert ResultRecord.from_dict(data).setting is None
 
 
 def test_peak_memory():

@@ -98,3 +98,20 @@ def test_display_scale_rule():
     assert display_scale("anything", "X", "mrr") == 100
     assert display_scale("anything", "X", "ap") == 1
     assert display_scale("gmn", "cifar10-varying-cnns", "r2") == 1
+
+
+def test_settings_get_their_own_rows(tmp_path):
+    for s in (0, 1):
+        _save(tmp_path / "tran", "glnn", "Cora", s, {"test": {"acc": 0.80}}, setting="transductive")
+        _save(
+            tmp_path / "prod", "glnn", "Cora", s, {"test": {"acc_prod": 0.78}}, setting="production"
+        )
+    report = render_report(tmp_path)
+    assert "| method | dataset | setting | split |" in report
+    assert "| 80.00 ± 0.00 | 2 |" in _row(report, "glnn", "Cora", "transductive", "test", "acc")
+    assert "| 78.00 ± 0.00 | 2 |" in _row(report, "glnn", "Cora", "production", "test", "acc_prod")
+    runs = report.split("# Runs")[1]
+    assert "| glnn | Cora | production | 0 |" in runs
+    # without any setting the column is not shown
+    _save(tmp_path / "other", "gcn", "Cora", 0, {"test": {"acc": 0.815}})
+    assert "| setting |" not in render_report(tmp_path / "other")
