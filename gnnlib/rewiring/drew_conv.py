@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 from gnnlib.nn.conv import apply_conv, build_conv, conv_spec
@@ -18,14 +19,25 @@ class DRewConv(torch.nn.Module):
     :data:`gnnlib.nn.conv.CONVS`: one copy of the conv per hop it reads.
 
     .. math::
-        \mathbf{m}_i^{(t)} = \sum_{k=1}^{\min(t+1, K)} \sigma\Big(\mathrm{norm}_{k,t}\big(
+        \mathbf{m}_i^{(t)} = \sum_{k=1}^{\min(t+1, K)} \alpha_{k,t}\,
+            \mathrm{L2}\Big(\sigma\Big(\mathrm{dropout}\Big(\mathrm{norm}_{k,t}\big(
             \mathrm{conv}_{k,t}(\mathbf{H}^{(t - \max(0, k - \nu))}, A_k)_i\big)\Big)
+            \Big)\Big)
 
     where :math:`A_k` is the :math:`k`-hop shell (hop 1 is the graph itself) and
     :math:`\mathrm{conv}_{k,t}` has its own weights per (hop, layer), as in the paper's
     DRew-GCN; ``share_hops=True`` uses one conv per layer for every hop (the official
-    ``drew_share_gnn``). The stack adds the residual: :math:`\mathbf{h}^{(t+1)} =
-    \mathbf{h}^{(t)} + \sigma(\mathbf{m}^{(t)})` (:class:`~gnnlib.rewiring.model.DRewStack`).
+    ``drew_share_gnn``). Each hop's term is what the official GraphGym ``GeneralLayer``
+    computes (norm, dropout, activation, then the L2 normalisation when ``l2norm``).
+    :math:`\alpha_{k,t} = 1` unless ``hop_weights='learned'`` (official
+    ``agg_weights.use``): :math:`\alpha_{\cdot,t} = n_t\,\mathrm{softmax}(
+    \mathbf{a}_t)` over the layer's :math:`n_t` hops, with :math:`\mathbf{a}_t`
+    learned and initialised to ones (so training starts from equal weights); with
+    ``convex=True`` (``agg_weights.convex_combo``) without the factor :math:`n_t`. The
+    stack adds the residual: :math:`\mathbf{h}^{(t+1)} = \mathbf{h}^{(t)} +
+    \mathrm{ReLU}(\mathbf{m}^{(t)})` (:class:`~gnnlib.rewiring.model.DRewStack`).
+    The official configs build the conv without a bias when ``norm`` is batch norm
+    (its shift makes the bias redundant): ``conv_options: {bias: false}``.
 
     An empty shell (a batch whose graphs are all smaller than ``k`` hops) contributes
     nothing. Convs that update edge states (``gatedgcn``) have their own DRew form,
@@ -43,6 +55,10 @@ class DRewConv(torch.nn.Module):
         every_hop: read hops ``1..K`` at every layer (the SP-MPNN baseline).
         norm: normalisation after each hop's conv (``'batch'`` as in the paper).
         act: activation after each hop's conv.
+        dropout: dropout of each hop's normalised output, before the activation.
+        l2norm: L2-normalise each hop's term per node.
+        hop_weights: ``'equal'`` or ``'learned'`` (:math:`\alpha_{k,t}` above).
+        convex: with learned weights, a convex combination (no factor :math:`n_t`).
         edge_dim: width of hop-1 edge features, for convs that take them (GAT).
         conv_options: passed to :func:`~gnnlib.nn.conv.build_conv`.
 
@@ -62,10 +78,16 @@ class DRewConv(torch.nn.Module):
         every_hop: bool = False,
         norm: str = "batch",
         act: str = "relu",
+        dropout: float = 0.0,
+        l2norm: bool = False,
+        hop_weights: str = "equal",
+        convex: bool = False,
         edge_dim: int | None = None,
         conv_options: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
+        if hop_weights not in ("equal", "learned"):
+            raise ValueError(f"hop_weights must be 'equal' or 'learned', got {hop_weights!r}")
         self.spec = conv_spec(conv)
         if self.spec.updates_edges or self.spec.needs_edge_features:
             raise ValueError(
@@ -84,16 +106,32 @@ class DRewConv(torch.nn.Module):
         )
         self.norms = torch.nn.ModuleList(make_norm(norm, channels) for _ in self.hops)
         self.act = make_activation(act)
+        self.dropout = dropout
+        self.l2norm = l2norm
+        self.convex = convex
+        self.hop_logits = (
+            torch.nn.Parameter(torch.ones(len(self.hops))) if hop_weights == "learned" else None
+        )
 
     def reset_parameters(self) -> None:
         for module in [*self.convs, *self.norms]:
             if hasattr(module, "reset_parameters"):
                 module.reset_parameters()
+        if self.hop_logits is not None:
+            torch.nn.init.ones_(self.hop_logits)
+
+    def hop_weights(self) -> Tensor | None:
+        r""":math:`\alpha_{\cdot,t}`, one weight per hop of the layer (None: all 1)."""
+        if self.hop_logits is None:
+            return None
+        weights = torch.softmax(self.hop_logits, dim=0)
+        return weights if self.convex else weights * len(self.hops)
 
     def forward(
         self, states: list[Tensor], hops: HopGraph, edge_attr: Tensor | None = None
     ) -> Tensor:
         out = torch.zeros_like(states[-1])
+        weights = self.hop_weights()
         for index, hop in enumerate(self.hops):
             adjacency = hops.adjacency(hop)
             if adjacency.num_edges == 0:
@@ -101,7 +139,11 @@ class DRewConv(torch.nn.Module):
             conv = self.convs[index % len(self.convs)]
             x = delayed_state(states, self.layer, hop, self.nu)
             h = apply_conv(self.spec, conv, x, adjacency, edge_attr if hop == 1 else None)
-            out = out + self.act(self.norms[index](h))
+            h = F.dropout(self.norms[index](h), self.dropout, self.training)
+            h = self.act(h)
+            if self.l2norm:
+                h = F.normalize(h, dim=-1)
+            out = out + (h if weights is None else weights[index] * h)
         return out
 
     def __repr__(self) -> str:

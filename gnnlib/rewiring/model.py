@@ -6,7 +6,7 @@ message passing only.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import torch
 import torch.nn.functional as F
@@ -43,6 +43,13 @@ class DRewModelConfig:
     computed on the original graph, ``pe_size`` eigenvectors or walk steps, encoded to
     ``pe_dim`` channels of the ``hidden``. ``readout: target`` reads each graph's
     ``target_mask`` node (RingTransfer).
+
+    Where dropout and ``l2norm`` act follows the official code per model: DRew-GCN (and
+    any conv wrapped by :class:`DRewConv`) applies both inside every hop's term, as
+    GraphGym's ``GeneralLayer`` does, and ``l2norm`` again after the residual;
+    DRew-GIN and DRew-GatedGCN drop out after the residual's ReLU. ``hop_weights:
+    learned`` (with ``convex_hop_weights``) is the official ``agg_weights`` option of
+    DRew-GCN (:class:`DRewConv`).
     """
 
     kind: str = "drew"
@@ -58,6 +65,8 @@ class DRewModelConfig:
     dropout: float = 0.0
     residual: bool = True
     l2norm: bool = False
+    hop_weights: Literal["equal", "learned"] = "equal"
+    convex_hop_weights: bool = False
     pe: str = "none"
     pe_size: int = 10
     pe_dim: int = 16
@@ -94,19 +103,31 @@ def drew_layer(config: DRewModelConfig, hidden: int, layer: int, edge_dim: int |
         "norm": config.norm,
         "edge_dim": edge_dim,
     }
+    if config.conv in ("gin", "gatedgcn") and config.hop_weights != "equal":
+        raise ValueError(
+            f"model.hop_weights={config.hop_weights!r} is an option of DRew-GCN (DRewConv); "
+            f"DRew-{config.conv} sums its hops with equal weights, as the official code does"
+        )
     if config.conv == "gin":
         return DRewGINConv(**common, **config.conv_options)
     if config.conv == "gatedgcn":
         return DRewGatedGCNConv(**common, share_hops=config.share_hops, **config.conv_options)
     return DRewConv(
-        config.conv, **common, share_hops=config.share_hops, conv_options=config.conv_options
+        config.conv,
+        **common,
+        share_hops=config.share_hops,
+        dropout=config.dropout,
+        l2norm=config.l2norm,
+        hop_weights=config.hop_weights,
+        convex=config.convex_hop_weights,
+        conv_options=config.conv_options,
     )
 
 
 class DRewStack(torch.nn.Module):
     r"""A residual stack of DRew layers keeping every layer's states for the delay:
     :math:`\mathbf{h}^{(t+1)} = \mathbf{h}^{(t)} + \mathrm{dropout}(\mathrm{ReLU}(
-    \mathbf{m}^{(t)}))`, with :math:`\mathbf{m}^{(t)}` from the layer (which reads
+    \mathbf{m}^{(t)}))` (dropout 0 for :class:`DRewConv` layers, which drop out per hop), with :math:`\mathbf{m}^{(t)}` from the layer (which reads
     :math:`\mathbf{h}^{(0)}, \ldots, \mathbf{h}^{(t)}`), then an optional L2
     normalisation per node as in the official configs."""
 
@@ -196,7 +217,10 @@ class DRewModel(torch.nn.Module):
 
         if config.kind in ("drew", "sp"):
             layers = [drew_layer(config, hidden, t, edge_dim) for t in range(config.layers)]
-            self.body = DRewStack(layers, config.dropout, config.l2norm)
+            # DRewConv drops out inside each hop's term (see the class docstring)
+            hop_dropout = config.conv not in ("gin", "gatedgcn")
+            stack_dropout = 0.0 if hop_dropout else config.dropout
+            self.body = DRewStack(layers, stack_dropout, config.l2norm)
         elif config.kind == "mpnn":
             self.body = Encoder(
                 hidden,

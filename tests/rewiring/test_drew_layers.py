@@ -109,3 +109,57 @@ def test_nu_infinity_sees_farther_than_nu_one():
 def test_wrapper_refuses_convs_that_need_edge_states():
     with pytest.raises(ValueError, match="DRewGatedGCNConv"):
         DRewConv("gatedgcn", 8, 0, 2)
+
+
+def _hop_terms(layer: DRewConv, x, hops) -> list:
+    """Each hop's term of a GCN DRewConv without norm or delay, computed by hand."""
+    terms = []
+    for index, hop in enumerate(layer.hops):
+        h = apply_conv(conv_spec("gcn"), layer.convs[index], x, hops.adjacency(hop)).relu()
+        terms.append(torch.nn.functional.normalize(h, dim=-1) if layer.l2norm else h)
+    return terms
+
+
+def test_hop_terms_are_l2_normalised_and_learned_weights_start_equal():
+    """The official GraphGym layer per (hop, layer): norm, dropout, activation, L2 norm;
+    agg_weights: n * softmax(a) with a = 1 at the start, so equal weights of 1."""
+    torch.manual_seed(0)
+    graph = HopShells(3)(ring_transfer_graph(9, 2, 5))
+    x = torch.randn(9, 8)
+    hops = HopGraph(graph, 9)
+    states = [x, x, x]  # layer 2 reads H^(0..2); without delay only the last
+    equal = DRewConv("gcn", 8, layer=2, max_hops=3, norm="none", l2norm=True)
+    terms = _hop_terms(equal, x, hops)
+    for term in terms:
+        norms = term.norm(dim=-1)
+        torch.testing.assert_close(norms[norms > 0], torch.ones_like(norms[norms > 0]))
+    torch.testing.assert_close(equal(states, hops), sum(terms))
+
+    learned = DRewConv(
+        "gcn", 8, layer=2, max_hops=3, norm="none", l2norm=True, hop_weights="learned"
+    )
+    learned.convs.load_state_dict(equal.convs.state_dict())
+    torch.testing.assert_close(learned(states, hops), equal(states, hops))
+    with torch.no_grad():
+        learned.hop_logits.copy_(torch.tensor([0.0, 1.0, 2.0]))
+    alpha = 3 * torch.softmax(torch.tensor([0.0, 1.0, 2.0]), 0)
+    torch.testing.assert_close(learned(states, hops), sum(a * t for a, t in zip(alpha, terms)))
+    learned.convex = True
+    torch.testing.assert_close(learned(states, hops), sum(a / 3 * t for a, t in zip(alpha, terms)))
+    learned(states, hops).sum().backward()
+    assert learned.hop_logits.grad is not None and learned.hop_logits.grad.abs().sum() > 0
+
+
+def test_dropout_acts_inside_each_hop_of_drew_gcn_only():
+    config = DRewModelConfig(kind="drew", conv="gcn", layers=2, hidden=8, dropout=0.5)
+    model = DRewModel(config, 3, 2, categorical=False)
+    assert model.body.dropout == 0.0
+    assert all(layer.dropout == 0.5 for layer in model.body.layers)
+    gin = DRewModel(DRewModelConfig(conv="gin", layers=2, hidden=8, dropout=0.5), 3, 2, False)
+    assert gin.body.dropout == 0.5
+    with pytest.raises(ValueError, match="hop_weights"):
+        DRewModel(
+            DRewModelConfig(conv="gin", layers=2, hidden=8, hop_weights="learned"), 3, 2, False
+        )
+    with pytest.raises(ValueError, match="hop_weights"):
+        DRewConv("gcn", 8, layer=0, max_hops=1, hop_weights="softmax")
