@@ -20,6 +20,7 @@ from gnnlib.linkpred.predictors import (
     CNPredictor,
     GAEPredictor,
     NCNCPredictor,
+    NCNDiffPredictor,
     NCNPredictor,
     build_predictor,
 )
@@ -29,6 +30,7 @@ __all__ = [
     "CNPredictor",
     "GAEPredictor",
     "NCNCPredictor",
+    "NCNDiffPredictor",
     "NCNPredictor",
     "NeighborOverlap",
     "adamic_adar",

@@ -1,4 +1,4 @@
-r"""Link predictors of the NCN paper: GAE, GAE+CN, NCN and NCNC.
+r"""Link predictors of the NCN paper: GAE, GAE+CN, NCN, NCN-diff and NCNC.
 
 Each scores a batch of node pairs from node states ``x`` ``[N, F]`` produced by an
 encoder, the graph's adjacency (``torch.sparse_csr`` ``[N, N]``, see
@@ -204,9 +204,9 @@ class _CommonNeighborScorer(nn.Module):
     def _cap(self, sets: Tensor, max_entries: int | None) -> Tensor:
         return sets if max_entries is None else subsample_rows(sets, max_entries)
 
-    def _score(self, cn_feature: Tensor, xij: Tensor) -> Tensor:
+    def _score(self, cn_feature: Tensor, xij: Tensor, extra: Tensor | float = 0.0) -> Tensor:
         pair = self.pair_mlp(xij)
-        return self.out_mlp(self.cn_mlp(cn_feature) * self.beta + pair).squeeze(-1)
+        return self.out_mlp(self.cn_mlp(cn_feature) * self.beta + extra + pair).squeeze(-1)
 
 
 class CNPredictor(_CommonNeighborScorer):
@@ -342,6 +342,72 @@ class NCNPredictor(_CommonNeighborScorer):
         h = self._transform_nodes(x)
         cn = self._cap(common_neighbors(adj, tar), self.cn_max)
         return self._score(pool(cn, h), xij)
+
+
+class NCNDiffPredictor(NCNPredictor):
+    r"""NCN-diff, the paper's ablation that also pools the one-sided neighbourhoods
+    (official ``cn1res``, ``CNResLinkPredictor``).
+
+    .. math::
+        s(i, j) = \mathrm{MLP}_{\mathrm{out}}\Big(\mathrm{MLP}_{cn}\big(
+        \textstyle\sum_{k \in \mathcal{N}(i) \cap \mathcal{N}(j)} \mathbf{h}_k\big)
+        \cdot \beta + \mathrm{MLP}_{\mathrm{diff}}\big(\textstyle\sum_{k \in
+        \mathcal{N}(i) \setminus \mathcal{N}(j)} \mathbf{h}_k + \sum_{k \in
+        \mathcal{N}(j) \setminus \mathcal{N}(i)} \mathbf{h}_k\big) +
+        \mathrm{MLP}_{ij}(\mathbf{x}_i \odot \mathbf{x}_j)\Big)
+
+    with :math:`\mathrm{MLP}_{\mathrm{diff}}` shaped as :math:`\mathrm{MLP}_{cn}`
+    (official ``xcnreslin``) and everything else as :class:`NCNPredictor`; ``cn_max``
+    subsamples the common neighbours only, as the official ``cndeg`` does.
+
+    The options mean what they mean for NCN. The official script does not: it builds
+    ``cn1res`` with the same positional arguments as ``cn1``, but
+    ``CNResLinkPredictor``'s sixth and seventh parameters are ``ln`` and ``tailact``,
+    not ``edrop`` and ``ln``, and it is not among the predictors handed ``--use_xlin``,
+    ``--tailact``, ``--twolayerlin`` or ``--beta``. An official ``cn1res`` run
+    therefore has no edge dropout, layer norm iff ``--preedp > 0`` and ``tail_act``
+    iff ``--lnnn``; set those options to repeat one.
+
+    Shapes:
+        ``x`` ``[N, F]``, ``adj`` ``torch.sparse_csr`` ``[N, N]``, ``tar`` ``[2, B]`` ->
+        logits ``[B]``.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        hidden_channels: int,
+        dropout: float = 0.0,
+        edge_dropout: float = 0.0,
+        layer_norm: bool = False,
+        cn_max: int | None = None,
+        use_xlin: bool = False,
+        tail_act: bool = False,
+        two_layer_lin: bool = False,
+        beta: float = 1.0,
+    ) -> None:
+        super().__init__(
+            in_channels,
+            hidden_channels,
+            dropout=dropout,
+            edge_dropout=edge_dropout,
+            layer_norm=layer_norm,
+            cn_max=cn_max,
+            use_xlin=use_xlin,
+            tail_act=tail_act,
+            two_layer_lin=two_layer_lin,
+            beta=beta,
+        )
+        self.diff_mlp = _cn_mlp(in_channels, hidden_channels, dropout, layer_norm, tail_act)
+
+    def forward(self, x: Tensor, adj: Tensor, tar: Tensor) -> Tensor:
+        adj, tar = self._prepare(x, adj, tar)
+        xij = x[tar[0]] * x[tar[1]]
+        h = self._transform_nodes(x)
+        overlap = neighbor_overlap(adj, tar)
+        cn = self._cap(overlap.common, self.cn_max)
+        one_sided = pool(overlap.source_only, h) + pool(overlap.target_only, h)
+        return self._score(pool(cn, h), xij, self.diff_mlp(one_sided))
 
 
 class NCNCPredictor(NCNPredictor):
@@ -528,6 +594,7 @@ PREDICTORS: dict[str, type[nn.Module]] = {
     "gae": GAEPredictor,
     "gae_cn": CNPredictor,
     "ncn": NCNPredictor,
+    "ncn_diff": NCNDiffPredictor,
     "ncnc": NCNCPredictor,
 }
 
@@ -546,6 +613,7 @@ _FORWARDED_OPTIONS = {
     "gae": ("dropout", "layer_norm"),
     "gae_cn": _CN_OPTIONS,
     "ncn": (*_CN_OPTIONS, "use_xlin"),
+    "ncn_diff": (*_CN_OPTIONS, "use_xlin"),
     "ncnc": (
         *_CN_OPTIONS,
         "use_xlin",
@@ -566,7 +634,8 @@ def build_predictor(kind: str, channels: int, **options) -> nn.Module:
     """A predictor as the official script builds one from its command line.
 
     ``kind`` is ``'gae'`` (official ``cn0``), ``'gae_cn'`` (``scn1``), ``'ncn'``
-    (``cn1``) or ``'ncnc'`` (``incn1cn1``); input and hidden width are both
+    (``cn1``), ``'ncn_diff'`` (``cn1res``, see :class:`NCNDiffPredictor` for how the
+    official script hands it its options) or ``'ncnc'`` (``incn1cn1``); input and hidden width are both
     ``channels`` (``--hiddim``). ``options`` are :class:`NCNCPredictor`'s arguments,
     i.e. the official flags under our names: ``dropout`` (``--predp``),
     ``edge_dropout`` (``--preedp``), ``layer_norm`` (``--lnnn``), ``cn_max``

@@ -105,11 +105,12 @@ class LinkEncoderConfig:
 
 @dataclass
 class LinkPredictorConfig:
-    """``kind``: ``gae`` (cn0), ``ncn`` (cn1), ``ncnc`` (incn1cn1), ``gae_cn`` (scn1).
+    """``kind``: ``gae`` (cn0), ``ncn`` (cn1), ``ncn_diff`` (cn1res), ``ncnc`` (incn1cn1),
+    ``gae_cn`` (scn1).
     The other fields are the official predictor flags (see
     :func:`gnnlib.linkpred.predictors.build_predictor`)."""
 
-    kind: Literal["gae", "ncn", "ncnc", "gae_cn"] = "ncn"
+    kind: Literal["gae", "gae_cn", "ncn", "ncn_diff", "ncnc"] = "ncn"
     options: dict[str, Any] = field(default_factory=dict)
 
 

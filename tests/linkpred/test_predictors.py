@@ -6,6 +6,7 @@ from gnnlib.linkpred import (
     CNPredictor,
     GAEPredictor,
     NCNCPredictor,
+    NCNDiffPredictor,
     NCNPredictor,
     build_predictor,
 )
@@ -18,6 +19,7 @@ CONFIGS = [
     (CNPredictor, {"layer_norm": True, "cn_max": 2, "edge_dropout": 0.2}),
     (NCNPredictor, {"use_xlin": True, "tail_act": True, "edge_dropout": 0.2}),
     (NCNPredictor, {"layer_norm": True, "two_layer_lin": True, "cn_max": 2, "beta": 0.5}),
+    (NCNDiffPredictor, {"use_xlin": True, "layer_norm": True, "edge_dropout": 0.2, "cn_max": 2}),
     (
         NCNCPredictor,
         {"use_xlin": True, "layer_norm": True, "edge_dropout": 0.2, "train_res_max": 2},
@@ -79,7 +81,9 @@ def test_saved_and_loaded_predictor_scores_identically(cls, options, graph, tmp_
     assert torch.equal(score(loaded), expected)
 
 
-@pytest.mark.parametrize("cls", [GAEPredictor, CNPredictor, NCNPredictor, NCNCPredictor])
+@pytest.mark.parametrize(
+    "cls", [GAEPredictor, CNPredictor, NCNPredictor, NCNDiffPredictor, NCNCPredictor]
+)
 def test_input_width_may_differ_from_the_hidden_width(cls, graph):
     options = {"learnable_pt": True} if cls is NCNCPredictor else {}
     predictor = cls(5, F, **options)
@@ -104,6 +108,19 @@ def test_ncn_pools_node_states_over_common_neighbours(graph):
     for b, (i, j) in enumerate(graph.tar.t().tolist()):
         members = sorted(graph.neighbours[i] & graph.neighbours[j])
         assert torch.allclose(pooled[b], x[members].sum(0), atol=1e-6)
+
+
+def test_ncn_diff_pools_the_one_sided_neighbourhoods(graph):
+    predictor = NCNDiffPredictor(F, F).eval()
+    x = _states(graph)
+    captured = []
+    predictor.diff_mlp.register_forward_pre_hook(lambda _, inputs: captured.append(inputs[0]))
+    pooled_cn = _cn_mlp_input(predictor, x, graph.adj, graph.tar)
+    for b, (i, j) in enumerate(graph.tar.t().tolist()):
+        common = sorted(graph.neighbours[i] & graph.neighbours[j])
+        one_sided = sorted(graph.neighbours[i] ^ graph.neighbours[j])
+        assert torch.allclose(pooled_cn[b], x[common].sum(0), atol=1e-6)
+        assert torch.allclose(captured[-1][b], x[one_sided].sum(0), atol=1e-6)
 
 
 def test_gae_plus_cn_reads_the_common_neighbour_count(graph):
