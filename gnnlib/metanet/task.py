@@ -8,8 +8,10 @@ architectures), ``train_fraction: 0.1`` (10% of the training runs), and ``ood_wi
 Kendall's tau on the test runs, read at the epoch of best validation R^2.
 
 Models: ``gmn`` (:class:`~gnnlib.metanet.GMN` on parameter graphs), ``statnn``
-(:class:`~gnnlib.metanet.StatNN` on weight statistics) and ``deepsets``
-(:class:`~gnnlib.metanet.ParameterDeepSets` on the set of weights).
+(:class:`~gnnlib.metanet.StatNN` on weight statistics), ``deepsets``
+(:class:`~gnnlib.metanet.ParameterDeepSets` on the set of weights) and ``neuralgraph``
+(:class:`~gnnlib.metanet.NeuralGraphGNN` on Kofinas et al.'s neural graphs, collapsed
+from the parameter graphs by :func:`~gnnlib.metanet.neural_graph`).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from gnnlib.eval.records import ResultRecord
 from gnnlib.metanet.architectures import FAMILIES
 from gnnlib.metanet.deepsets import ParameterDeepSets
 from gnnlib.metanet.gmn import GMN, edge_value_scale
+from gnnlib.metanet.neural_graph import NeuralGraphGNN, kernel_shape, neural_graph
 from gnnlib.metanet.statnn import StatNN, weight_statistics
 from gnnlib.metanet.zoo import ModelZoo, split_runs
 from gnnlib.tasks.common import TrainConfig, result_record
@@ -54,7 +57,7 @@ class ZooDataConfig:
 
 @dataclass
 class MetanetModelConfig:
-    name: Literal["gmn", "statnn", "deepsets"] = "gmn"
+    name: Literal["gmn", "statnn", "deepsets", "neuralgraph"] = "gmn"
     hidden: int = 32
     layers: int = 3
     dropout: float = 0.0
@@ -105,12 +108,25 @@ def zoo_graphs(zoo: ModelZoo, with_statistics: bool) -> list[Data]:
     return graphs
 
 
-def build_model(config: MetanetModelConfig, train_graphs: list[Data]) -> torch.nn.Module:
+def build_model(
+    config: MetanetModelConfig, train_graphs: list[Data], graphs: list[Data]
+) -> torch.nn.Module:
+    """The model of ``config``, standardised on the training parameter graphs. ``graphs``
+    (every split; only their kernel positions are read) fix the padding of the
+    neural-graph edge vectors, so that a family absent from the training runs still fits."""
     if config.name == "statnn":
         return StatNN(torch.cat([g.stats for g in train_graphs]), config.hidden, config.layers)
     scale = edge_value_scale(train_graphs)
     if config.name == "gmn":
         return GMN(config.hidden, config.layers, dropout=config.dropout, value_scale=scale)
+    if config.name == "neuralgraph":
+        return NeuralGraphGNN(
+            kernel_shape(graphs),
+            config.hidden,
+            config.layers,
+            dropout=config.dropout,
+            value_scale=scale,
+        )
     return ParameterDeepSets(config.hidden, value_scale=scale)
 
 
@@ -135,11 +151,16 @@ def run(config: WeightSpaceConfig, seed: int, device: torch.device, run_dir: Pat
     for graph, checkpoint in zip(graphs, zoo.checkpoints, strict=True):
         if checkpoint.run in split_of:  # runs left out by train_fraction are in no split
             members[split_of[checkpoint.run]].append(graph)
+    model = build_model(config.model, members["train"], graphs).to(device)
+    if config.model.name == "neuralgraph":
+        members = {
+            split: [neural_graph(g, model.kernel_shape) for g in data]
+            for split, data in members.items()
+        }
     loaders = {
         split: DataLoader(data, config.data.batch_size, shuffle=split == "train")
         for split, data in members.items()
     }
-    model = build_model(config.model, members["train"]).to(device)
     optimizer = torch.optim.Adam(
         model.parameters(), lr=config.train.lr, weight_decay=config.train.weight_decay
     )

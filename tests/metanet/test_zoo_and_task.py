@@ -51,7 +51,7 @@ def test_splits_are_by_training_run():
     assert [len(splits[s]) for s in ("train", "valid", "test")] == [12, 4, 4]
 
 
-@pytest.mark.parametrize("model", ["gmn", "statnn", "deepsets"])
+@pytest.mark.parametrize("model", ["gmn", "statnn", "deepsets", "neuralgraph"])
 def test_task_runs_and_reports_r2_and_tau(zoo_dir, tmp_path, model):
     config = task.WeightSpaceConfig(
         method=model,
