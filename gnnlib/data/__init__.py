@@ -19,7 +19,7 @@ from gnnlib.data.heterophilous_npz import HeterophilousNpzDataset
 from gnnlib.data.loaders import DatasetNotFoundError, load
 from gnnlib.data.ogb_compat import ogb_pickle_load
 from gnnlib.data.paths import cache_root, data_root, offline
-from gnnlib.data.peptides import PeptidesFunctional
+from gnnlib.data.peptides import PeptidesFunctional, PeptidesStructural
 from gnnlib.data.seal import SEALDataset
 from gnnlib.data.splits import (
     largest_connected_component,
@@ -37,6 +37,7 @@ __all__ = [
     "DatasetNotFoundError",
     "HeterophilousNpzDataset",
     "PeptidesFunctional",
+    "PeptidesStructural",
     "SEALDataset",
     "available",
     "cache_root",

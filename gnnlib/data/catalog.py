@@ -537,6 +537,25 @@ DATASETS: tuple[DatasetInfo, ...] = (
         url="https://www.dropbox.com/s/ol2v01usvaxbsr8/peptide_multi_class_dataset.csv.gz",
         aliases=("peptides-functional",),
     ),
+    DatasetInfo(
+        name="Peptides-struct",
+        task="graph_regression",
+        source="LRGB",
+        folder="lrgb/peptides-structural",
+        files=(
+            "lrgb/peptides-structural/raw/peptide_structure_normalized_dataset.csv.gz",
+            "lrgb/peptides-structural/splits_random_stratified_peptide_structure.pickle",
+        ),
+        num_graphs=15535,
+        num_nodes=2344859,
+        num_edges=4773974,
+        num_features=9,
+        num_classes=11,
+        description="the Peptides-func molecules, 11 standardised 3-D structure targets "
+        "(regression, MAE), LRGB stratified split",
+        url="https://www.dropbox.com/s/0d4aalmq4b4e2nh/peptide_structure_normalized_dataset.csv.gz",
+        aliases=("peptides-structural",),
+    ),
 )
 
 

@@ -44,7 +44,7 @@ from gnnlib.data.ogb_compat import (
     write_train_split_from_raw,
 )
 from gnnlib.data.paths import cache_root, data_root, mirror_raw_files, offline
-from gnnlib.data.peptides import PeptidesFunctional
+from gnnlib.data.peptides import PeptidesFunctional, PeptidesStructural
 from gnnlib.data.seal import SEALDataset
 
 __all__ = ["DatasetNotFoundError", "load"]
@@ -139,7 +139,8 @@ def _construct(info: DatasetInfo, folder: Path, options: dict[str, Any]) -> InMe
     if info.source == "Actor":
         return Actor(str(folder), **options)
     if info.source == "LRGB":
-        return PeptidesFunctional(str(folder), **options)
+        peptides = PeptidesStructural if info.name == "Peptides-struct" else PeptidesFunctional
+        return peptides(str(folder), **options)
     if info.source == "OGB":
         return _construct_ogb(info, folder, options)
     raise ValueError(

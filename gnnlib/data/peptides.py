@@ -1,15 +1,17 @@
-"""Peptides-func from the Long Range Graph Benchmark (Dwivedi et al., NeurIPS 2022).
+"""Peptides-func and Peptides-struct from the Long Range Graph Benchmark (Dwivedi et
+al., NeurIPS 2022).
 
-15,535 peptides given as SMILES, each with 10 binary functional labels. PyG's own
-``LRGBDataset`` reads a preprocessed zip instead; this class reads LRGB's original CSV
-and stratified split pickle, and turns SMILES into graphs with OGB's ``smiles2graph``
+The same 15,535 peptides, given as SMILES: Peptides-func labels each with 10 binary
+functions, Peptides-struct with 11 standardised 3-D structure descriptors. PyG's own
+``LRGBDataset`` reads a preprocessed zip instead; these classes read LRGB's original CSV
+and stratified split pickle, and turn SMILES into graphs with OGB's ``smiles2graph``
 (atom and bond features as OGB's molecule datasets), as LRGB's
-``PeptidesFunctionalDataset`` does. That needs ``rdkit``.
+``PeptidesFunctionalDataset`` and ``PeptidesStructuralDataset`` do. That needs ``rdkit``.
 
 Layout, as LRGB's::
 
-    <root>/raw/peptide_multi_class_dataset.csv.gz
-    <root>/splits_random_stratified_peptide.pickle
+    <root>/raw/<the dataset's csv.gz>
+    <root>/<the dataset's split pickle>
     <root>/processed/data.pt
 """
 
@@ -17,7 +19,6 @@ from __future__ import annotations
 
 import ast
 import hashlib
-import os.path as osp
 import pickle
 from collections.abc import Callable
 from pathlib import Path
@@ -27,37 +28,32 @@ import pandas as pd
 import torch
 from torch_geometric.data import Data, InMemoryDataset, download_url
 
-__all__ = ["PeptidesFunctional"]
+__all__ = ["PeptidesFunctional", "PeptidesStructural"]
 
-_CSV = "peptide_multi_class_dataset.csv.gz"
-_SPLIT = "splits_random_stratified_peptide.pickle"
 _SPLIT_KEYS = ("train", "val", "test")
 
 
-class PeptidesFunctional(InMemoryDataset):
-    """Peptides-func: ``Data(x, edge_index, edge_attr, y)`` per peptide.
+class _Peptides(InMemoryDataset):
+    """What both peptide datasets share: download, SMILES processing and the split; a
+    subclass names its files and reads its targets (:meth:`targets`).
 
-    * ``x``: int64 [N, 9] OGB atom features; ``edge_attr``: int64 [E, 3] OGB bond
-      features; ``edge_index`` holds both directions of every bond.
-    * ``y``: float [1, 10], the 10 binary labels (multilabel; evaluated by average
-      precision in LRGB).
-
-    Processing the 15,535 SMILES takes about a minute on one core; it happens once.
+    Per peptide ``Data(x, edge_index, edge_attr, y)``: ``x`` int64 [N, 9] OGB atom
+    features, ``edge_attr`` int64 [E, 3] OGB bond features, ``edge_index`` both
+    directions of every bond, ``y`` float [1, T]. Processing the 15,535 SMILES takes
+    about a minute on one core; it happens once.
 
     Args:
-        root: the ``peptides-functional`` folder (see the module docstring).
+        root: the dataset folder (see the module docstring).
         transform, pre_transform, force_reload: as for every PyG ``InMemoryDataset``.
     """
 
-    url = "https://www.dropbox.com/s/ol2v01usvaxbsr8/peptide_multi_class_dataset.csv.gz?dl=1"
-    split_url = (
-        "https://www.dropbox.com/s/j4zcnx2eipuo0xz/splits_random_stratified_peptide.pickle?dl=1"
-    )
-    # md5 sums published with LRGB's loader; checked after a download.
-    md5: ClassVar[dict[str, str]] = {
-        _CSV: "701eb743e899f4d793f0e13c8fa5a1b4",
-        _SPLIT: "5a0114bdadc80b94fc7ae974f13ef061",
-    }
+    title: ClassVar[str]
+    csv: ClassVar[str]
+    split_file: ClassVar[str]
+    url: ClassVar[str]
+    split_url: ClassVar[str]
+    #: md5 sums published with LRGB's loaders; checked after a download.
+    md5: ClassVar[dict[str, str]]
 
     def __init__(
         self,
@@ -69,9 +65,14 @@ class PeptidesFunctional(InMemoryDataset):
         super().__init__(root, transform, pre_transform, force_reload=force_reload)
         self.load(self.processed_paths[0])
 
+    @classmethod
+    def targets(cls, frame: pd.DataFrame) -> torch.Tensor:
+        """``[G, T]`` float targets of the CSV's rows."""
+        raise NotImplementedError
+
     @property
     def raw_file_names(self) -> str:
-        return _CSV
+        return self.csv
 
     @property
     def processed_file_names(self) -> str:
@@ -80,10 +81,10 @@ class PeptidesFunctional(InMemoryDataset):
     @property
     def split_path(self) -> Path:
         """Path of LRGB's split pickle (outside ``raw/``, where LRGB keeps it)."""
-        return Path(self.root, _SPLIT)
+        return Path(self.root, self.split_file)
 
     def download(self) -> None:
-        targets = ((self.url, Path(self.raw_dir, _CSV)), (self.split_url, self.split_path))
+        targets = ((self.url, Path(self.raw_dir, self.csv)), (self.split_url, self.split_path))
         for url, path in targets:
             downloaded = Path(download_url(url, str(path.parent), filename=path.name))
             digest = hashlib.md5(downloaded.read_bytes()).hexdigest()
@@ -100,22 +101,23 @@ class PeptidesFunctional(InMemoryDataset):
             from rdkit import RDLogger
         except ImportError as err:
             raise ImportError(
-                "Processing Peptides-func needs rdkit to parse SMILES: pip install rdkit"
+                f"Processing {self.title} needs rdkit to parse SMILES: pip install rdkit"
             ) from err
 
-        frame = pd.read_csv(osp.join(self.raw_dir, _CSV))
+        frame = pd.read_csv(Path(self.raw_dir, self.csv))
+        targets = self.targets(frame)
         data_list = []
         # rdkit warns about every explicit hydrogen it keeps (thousands of lines here).
         RDLogger.DisableLog("rdApp.warning")
         try:
-            for smiles, labels in zip(frame["smiles"], frame["labels"]):
+            for smiles, y in zip(frame["smiles"], targets):
                 graph = smiles2graph(smiles)
                 data_list.append(
                     Data(
                         x=torch.from_numpy(graph["node_feat"]).long(),
                         edge_index=torch.from_numpy(graph["edge_index"]).long(),
                         edge_attr=torch.from_numpy(graph["edge_feat"]).long(),
-                        y=torch.tensor([ast.literal_eval(labels)], dtype=torch.float),
+                        y=y.unsqueeze(0),
                         num_nodes=int(graph["num_nodes"]),
                     )
                 )
@@ -132,8 +134,8 @@ class PeptidesFunctional(InMemoryDataset):
         """
         if not self.split_path.is_file():
             raise FileNotFoundError(
-                f"Peptides-func split file {self.split_path} is missing; expected LRGB's "
-                f"{_SPLIT} beside the raw/ folder"
+                f"{self.title} split file {self.split_path} is missing; expected LRGB's "
+                f"{self.split_file} beside the raw/ folder"
             )
         with open(self.split_path, "rb") as f:
             split = pickle.load(f)  # LRGB's own file: a dict of numpy index arrays
@@ -141,3 +143,71 @@ class PeptidesFunctional(InMemoryDataset):
 
     def __repr__(self) -> str:
         return f"{self.__class__.__name__}({len(self)})"
+
+
+class PeptidesFunctional(_Peptides):
+    """Peptides-func: ``y`` float [1, 10], the 10 binary labels (multilabel; evaluated by
+    average precision in LRGB). See :class:`_Peptides` for the graphs and arguments."""
+
+    title = "Peptides-func"
+    csv = "peptide_multi_class_dataset.csv.gz"
+    split_file = "splits_random_stratified_peptide.pickle"
+    url = "https://www.dropbox.com/s/ol2v01usvaxbsr8/peptide_multi_class_dataset.csv.gz?dl=1"
+    split_url = (
+        "https://www.dropbox.com/s/j4zcnx2eipuo0xz/splits_random_stratified_peptide.pickle?dl=1"
+    )
+    md5: ClassVar[dict[str, str]] = {
+        csv: "701eb743e899f4d793f0e13c8fa5a1b4",
+        split_file: "5a0114bdadc80b94fc7ae974f13ef061",
+    }
+
+    @classmethod
+    def targets(cls, frame: pd.DataFrame) -> torch.Tensor:
+        # The CSV stores each peptide's labels as the text of a Python list.
+        return torch.tensor([ast.literal_eval(labels) for labels in frame["labels"]]).float()
+
+
+class PeptidesStructural(_Peptides):
+    """Peptides-struct: ``y`` float [1, 11], LRGB's 11 structure descriptors (inertia
+    and length along three axes, sphericity, plane of best fit), already standardised to
+    zero mean and unit variance in LRGB's file; evaluated by mean absolute error. See
+    :class:`_Peptides` for the graphs and arguments."""
+
+    title = "Peptides-struct"
+    csv = "peptide_structure_normalized_dataset.csv.gz"
+    split_file = "splits_random_stratified_peptide_structure.pickle"
+    url = (
+        "https://www.dropbox.com/s/0d4aalmq4b4e2nh/peptide_structure_normalized_dataset.csv.gz?dl=1"
+    )
+    split_url = (
+        "https://www.dropbox.com/s/9dfifzft1hqgow6/"
+        "splits_random_stratified_peptide_structure.pickle?dl=1"
+    )
+    md5: ClassVar[dict[str, str]] = {
+        csv: "c240c1c15466b5c907c63e180fa8aa89",
+        split_file: "5a0114bdadc80b94fc7ae974f13ef061",
+    }
+    #: LRGB's target columns, in its order.
+    TARGETS = (
+        "Inertia_mass_a",
+        "Inertia_mass_b",
+        "Inertia_mass_c",
+        "Inertia_valence_a",
+        "Inertia_valence_b",
+        "Inertia_valence_c",
+        "length_a",
+        "length_b",
+        "length_c",
+        "Spherocity",
+        "Plane_best_fit",
+    )
+
+    @classmethod
+    def targets(cls, frame: pd.DataFrame) -> torch.Tensor:
+        missing = [name for name in cls.TARGETS if name not in frame.columns]
+        if missing:
+            raise ValueError(
+                f"{cls.csv} lacks the target column(s) {missing}; expected LRGB's "
+                f"{list(cls.TARGETS)}"
+            )
+        return torch.tensor(frame[list(cls.TARGETS)].to_numpy(), dtype=torch.float)

@@ -27,7 +27,8 @@ RING_TRANSFER = "RingTransfer"
 
 @dataclass(frozen=True)
 class TaskInfo:
-    """How a dataset is scored: ``metric`` (``'ap'``, ``'rocauc'``, ``'rmse'``, ``'acc'``),
+    """How a dataset is scored: ``metric`` (``'ap'``, ``'rocauc'``, ``'rmse'``, ``'mae'``,
+    ``'acc'``),
     whether larger is better, the loss, and whether node/edge features are OGB's integer
     atom/bond features."""
 
@@ -44,13 +45,15 @@ def task_info(name: str) -> TaskInfo:
         return TaskInfo("acc", "max", "cross_entropy", categorical=False)
     if name == "Peptides-func":
         return TaskInfo("ap", "max", "bce", categorical=True)
+    if name == "Peptides-struct":  # LRGB trains on the L1 loss it reports (MAE)
+        return TaskInfo("mae", "min", "l1", categorical=True)
     if name in ("ogbg-molbace", "ogbg-molbbbp"):
         return TaskInfo("rocauc", "max", "bce", categorical=True)
     if name in ("ogbg-molesol", "ogbg-molfreesolv"):
         return TaskInfo("rmse", "min", "mse", categorical=True)
     raise ValueError(
         f"the DRew task has no scoring for dataset {name!r}; supported: RingTransfer, "
-        "Peptides-func, ogbg-molbace, ogbg-molbbbp, ogbg-molesol, ogbg-molfreesolv"
+        "Peptides-func, Peptides-struct, ogbg-molbace, ogbg-molbbbp, ogbg-molesol, ogbg-molfreesolv"
     )
 
 

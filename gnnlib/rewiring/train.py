@@ -32,14 +32,15 @@ _METRICS = {
     "ap": metrics.average_precision,
     "rocauc": metrics.roc_auc,
     "rmse": metrics.rmse,
+    "mae": metrics.mae,
     "acc": metrics.accuracy,
 }
 
 
 @dataclass
 class DRewDataConfig:
-    """``name``: ``RingTransfer``, ``Peptides-func`` or an ``ogbg-mol*`` set; the ring
-    fields apply to RingTransfer only."""
+    """``name``: ``RingTransfer``, ``Peptides-func``, ``Peptides-struct`` or an
+    ``ogbg-mol*`` set; the ring fields apply to RingTransfer only."""
 
     name: str
     batch_size: int = 128
@@ -137,6 +138,8 @@ def run(config: DRewConfig, seed: int, device: torch.device, run_dir: Path) -> R
         labelled = ~torch.isnan(y)  # OGB molecule sets leave some labels blank
         if info.loss == "bce":
             return F.binary_cross_entropy_with_logits(out[labelled], y[labelled].float())
+        if info.loss == "l1":
+            return F.l1_loss(out[labelled], y[labelled].float())
         return F.mse_loss(out[labelled], y[labelled].float())
 
     def train_epoch() -> float:

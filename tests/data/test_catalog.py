@@ -69,6 +69,7 @@ REQUIRED = [
     "ogbl-citation2",
     "ogbn-arxiv",
     "ogbn-products",
+    "Peptides-struct",
 ]
 
 
