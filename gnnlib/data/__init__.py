@@ -27,6 +27,7 @@ from gnnlib.data.splits import (
     planetoid_public_split,
     random_link_split,
     random_node_split,
+    stored_node_split,
     stratified_split,
 )
 
@@ -53,6 +54,7 @@ __all__ = [
     "planetoid_public_split",
     "random_link_split",
     "random_node_split",
+    "stored_node_split",
     "stratified_split",
     "table_rows",
 ]

@@ -23,6 +23,7 @@ __all__ = [
     "planetoid_public_split",
     "random_link_split",
     "random_node_split",
+    "stored_node_split",
     "stratified_split",
 ]
 
@@ -49,6 +50,47 @@ def planetoid_public_split(data: Data) -> tuple[Tensor, Tensor, Tensor]:
     if overlap:
         raise ValueError(f"The public split masks overlap on {overlap} nodes")
     return masks[0], masks[1], masks[2]
+
+
+def stored_node_split(data: Data, name: str, index: int | None = None) -> dict[str, Tensor]:
+    """The split a dataset stores, as bool masks ``{'train', 'valid', 'test'}`` ``[N]``.
+
+    Datasets store one split as ``[N]`` masks (Planetoid's public split) or several as
+    ``[N, K]`` masks, one column per split (the 10 Geom-GCN splits of Actor and WebKB,
+    the 10 of Platonov et al. of Minesweeper and Tolokers). ``index`` picks a column of
+    the latter and must be ``None`` for the former, so that a config never names a split
+    the data does not have, nor silently takes the first of several.
+
+    Args:
+        data: a graph with ``train_mask``, ``val_mask`` and ``test_mask``.
+        name: the dataset's name, for error messages.
+        index: which stored split, ``0 .. K-1``; ``None`` for a dataset with one.
+    """
+    masks = {}
+    for split, key in (("train", "train_mask"), ("valid", "val_mask"), ("test", "test_mask")):
+        mask = getattr(data, key, None)
+        if mask is None:
+            raise ValueError(f"dataset {name!r} stores no {key}: it has no stored split")
+        masks[split] = mask.bool()
+    stored = masks["train"].size(1) if masks["train"].dim() == 2 else None
+    if index is None:
+        if stored is not None:
+            raise ValueError(
+                f"dataset {name!r} stores {stored} splits ([N, {stored}] masks): choose one "
+                f"by index 0..{stored - 1}"
+            )
+        return masks
+    if stored is None:
+        raise ValueError(
+            f"dataset {name!r} stores a single split ([N] masks), so there is no split index "
+            f"{index} to choose"
+        )
+    if not 0 <= index < stored:
+        raise ValueError(
+            f"split index {index} is out of range: dataset {name!r} stores {stored} splits "
+            f"(0..{stored - 1})"
+        )
+    return {split: mask[:, index] for split, mask in masks.items()}
 
 
 def random_node_split(

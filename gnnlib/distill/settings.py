@@ -12,6 +12,11 @@ student their features). GLNN reports
 
 with ``acc_tran`` the accuracy on the observed test nodes, ``acc_ind`` on the held-out
 (inductive) ones and ``r`` the held-out fraction (0.2: "0.8 x observed + 0.2 x inductive").
+
+Every split is scored with one metric (:func:`score`): accuracy, or for binary tasks
+ROC-AUC (``rocauc``, as Platonov et al. (ICLR 2023) report Minesweeper and Tolokers),
+with the same names and the same weighted mean in production (``rocauc_prod = (1 - r) *
+rocauc_tran + r * rocauc_ind``: the weighted mean of two AUCs, not the AUC of the union).
 """
 
 from __future__ import annotations
@@ -23,10 +28,12 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Data
 
-from gnnlib.eval.metrics import accuracy
+from gnnlib.eval.metrics import accuracy, roc_auc
 
 Setting = Literal["transductive", "production"]
 SETTINGS = ("transductive", "production")
+Metric = Literal["acc", "rocauc"]
+METRICS = ("acc", "rocauc")
 
 
 @dataclass
@@ -43,6 +50,7 @@ class SettingSplit:
         inductive_test: ``[N_ind]`` index in ``full`` of each held-out test node (empty
             in the transductive setting).
         inductive_ratio: the held-out fraction ``r`` of the test nodes.
+        metric: what scores every split (:func:`score`), and so selects the epoch.
     """
 
     setting: str
@@ -51,6 +59,26 @@ class SettingSplit:
     observed_nodes: Tensor
     inductive_test: Tensor
     inductive_ratio: float
+    metric: str = "acc"
+
+
+def score(metric: str, logits: Tensor, y: Tensor) -> float:
+    r"""``metric`` of ``logits`` ``[N, C]`` against labels ``y`` ``[N]``.
+
+    ``acc``: accuracy of the argmax class. ``rocauc`` (binary tasks, ``C = 2``): ROC-AUC
+    of the class-1 log-odds :math:`s_i = z_{i1} - z_{i0}`, a monotone function of the
+    softmax probability of class 1 and so the same AUC as that probability's.
+    """
+    if metric == "acc":
+        return accuracy(logits, y)
+    if metric != "rocauc":
+        raise ValueError(f"unknown metric {metric!r}; expected one of {METRICS}")
+    if logits.dim() != 2 or logits.size(1) != 2:
+        raise ValueError(
+            f"metric 'rocauc' scores binary tasks: expected logits of shape [N, 2], got "
+            f"{tuple(logits.shape)}"
+        )
+    return roc_auc(logits[:, 1] - logits[:, 0], y)
 
 
 def make_setting(
@@ -59,8 +87,10 @@ def make_setting(
     setting: str,
     inductive_ratio: float = 0.2,
     seed: int = 0,
+    metric: str = "acc",
 ) -> SettingSplit:
-    """Split ``data`` for ``setting``; ``masks`` are bool ``train``/``valid``/``test``.
+    """Split ``data`` for ``setting``; ``masks`` are bool ``train``/``valid``/``test``
+    ``[N]``, and ``metric`` scores them (:func:`score`).
 
     In the production setting ``floor(inductive_ratio * num_test)`` test nodes, drawn
     with a generator seeded by ``seed`` (GLNN's ``graph_split``), are held out, and the
@@ -68,11 +98,19 @@ def make_setting(
     """
     if setting not in SETTINGS:
         raise ValueError(f"unknown setting {setting!r}; expected one of {SETTINGS}")
+    if metric not in METRICS:
+        raise ValueError(f"unknown metric {metric!r}; expected one of {METRICS}")
     if not 0.0 < inductive_ratio < 1.0:
         raise ValueError(f"inductive_ratio must lie in (0, 1), got {inductive_ratio}")
     missing = {"train", "valid", "test"} - set(masks)
     if missing:
         raise ValueError(f"masks lack {sorted(missing)}; expected train, valid and test")
+    for name, mask in masks.items():
+        if mask.dtype != torch.bool or mask.shape != (data.num_nodes,):
+            raise ValueError(
+                f"mask {name!r} must be bool of shape [{data.num_nodes}], got {mask.dtype} "
+                f"{tuple(mask.shape)}; of stored [N, K] masks pass one column"
+            )
     full = Data(
         x=data.x,
         y=data.y,
@@ -90,6 +128,7 @@ def make_setting(
             torch.arange(full.num_nodes),
             torch.empty(0, dtype=torch.long),
             inductive_ratio,
+            metric,
         )
     test = masks["test"].nonzero().view(-1)
     generator = torch.Generator().manual_seed(seed)
@@ -99,45 +138,51 @@ def make_setting(
     keep[held_out] = False
     # Data.subgraph drops every edge with an end outside `keep` and renumbers nodes.
     observed = full.subgraph(keep)
-    return SettingSplit(setting, observed, full, keep.nonzero().view(-1), held_out, inductive_ratio)
+    return SettingSplit(
+        setting, observed, full, keep.nonzero().view(-1), held_out, inductive_ratio, metric
+    )
 
 
 def setting_metrics(
     split: SettingSplit, observed_logits: Tensor, inductive_logits: Tensor | None = None
 ) -> dict[str, dict[str, float]]:
-    """Accuracy per split: ``acc`` on train/valid (observed nodes); on test ``acc``
-    (transductive) or ``acc_tran`` / ``acc_ind`` / ``acc_prod`` (production).
+    """``split.metric`` (``m``: ``acc`` or ``rocauc``) per split: ``m`` on train/valid
+    (observed nodes); on test ``m`` (transductive) or ``m_tran`` / ``m_ind`` / ``m_prod``
+    (production).
 
     Args:
         observed_logits: ``[N_obs, C]`` predictions for the observed graph's nodes.
         inductive_logits: ``[N_ind, C]`` predictions for ``split.inductive_test``
             (production only).
     """
-    observed = split.observed
+    observed, metric = split.observed, split.metric
     if observed_logits.size(0) != observed.num_nodes:
         raise ValueError(
             f"observed_logits has {observed_logits.size(0)} rows; the observed graph has "
             f"{observed.num_nodes} nodes"
         )
 
-    def acc(mask: Tensor) -> float:
-        return accuracy(observed_logits[mask], observed.y[mask])
+    def measure(mask: Tensor) -> float:
+        return score(metric, observed_logits[mask], observed.y[mask])
 
-    metrics = {"train": {"acc": acc(observed.train_mask)}, "valid": {"acc": acc(observed.val_mask)}}
+    metrics = {
+        "train": {metric: measure(observed.train_mask)},
+        "valid": {metric: measure(observed.val_mask)},
+    }
     if split.setting == "transductive":
-        metrics["test"] = {"acc": acc(observed.test_mask)}
+        metrics["test"] = {metric: measure(observed.test_mask)}
         return metrics
     if inductive_logits is None or inductive_logits.size(0) != split.inductive_test.numel():
         raise ValueError(
             f"the production setting needs inductive_logits for the "
             f"{split.inductive_test.numel()} held-out test nodes"
         )
-    acc_tran = acc(observed.test_mask)
-    acc_ind = accuracy(inductive_logits, split.full.y[split.inductive_test])
+    tran = measure(observed.test_mask)
+    ind = score(metric, inductive_logits, split.full.y[split.inductive_test])
     ratio = split.inductive_ratio
     metrics["test"] = {
-        "acc_prod": (1 - ratio) * acc_tran + ratio * acc_ind,
-        "acc_tran": acc_tran,
-        "acc_ind": acc_ind,
+        f"{metric}_prod": (1 - ratio) * tran + ratio * ind,
+        f"{metric}_tran": tran,
+        f"{metric}_ind": ind,
     }
     return metrics

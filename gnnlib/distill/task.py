@@ -12,6 +12,8 @@ One config trains and reports one of four models on one dataset and setting:
 The GLNN protocol is the default: the largest connected component, 20 training and 30
 validation labels per class drawn with the run's seed, every other node a test node;
 ``split: public`` with ``largest_component: false`` is KRD's (the public Planetoid split).
+``split: stored`` runs on the splits a dataset stores (the heterophilous sets' 10), one
+per seed; ``metric: rocauc`` scores binary sets by ROC-AUC (:class:`DistillDataConfig`).
 """
 
 from __future__ import annotations
@@ -28,11 +30,22 @@ from torch_geometric.utils import to_undirected
 
 from gnnlib.config import to_dict
 from gnnlib.data import load
-from gnnlib.data.splits import largest_connected_component, ogb_split, random_node_split
+from gnnlib.data.splits import (
+    largest_connected_component,
+    ogb_split,
+    random_node_split,
+    stored_node_split,
+)
 from gnnlib.distill.features import propagate_features
 from gnnlib.distill.losses import distillation_loss
 from gnnlib.distill.reliability import KnowledgeSampler, entropy_shift
-from gnnlib.distill.settings import Setting, SettingSplit, make_setting, setting_metrics
+from gnnlib.distill.settings import (
+    Metric,
+    Setting,
+    SettingSplit,
+    make_setting,
+    setting_metrics,
+)
 from gnnlib.distill.student import StudentConfig
 from gnnlib.distill.teachers import (
     TeacherConfig,
@@ -51,18 +64,27 @@ from gnnlib.train.loop import fit
 
 @dataclass
 class DistillDataConfig:
-    """Dataset, split protocol and setting.
+    """Dataset, split protocol, metric and setting.
 
     ``split: glnn`` draws ``train_per_class`` / ``val_per_class`` labelled nodes per
     class with the run's seed (the rest is test); ``split: public`` uses the stored
-    Planetoid masks; ``split: ogb`` the official OGB split. ``undirected`` adds the
-    reverse of every edge (GLNN does for ogbn-arxiv). ``setting: production`` holds
+    Planetoid masks; ``split: ogb`` the official OGB split. ``split: stored`` uses the
+    splits a dataset stores as ``[N, K]`` masks: the run with seed ``s`` trains,
+    validates and tests on column ``s`` (split index = seed, so seeds must lie in
+    ``0 .. K-1``), e.g. the 10 Geom-GCN splits (48/32/20 %) of Actor and WebKB and the
+    10 of Platonov et al. (2023; 50/25/25 %) of Minesweeper and Tolokers. ``ogb`` and
+    ``stored`` index the whole graph: they need ``largest_component: false``.
+
+    ``undirected`` adds the reverse of every edge (GLNN does for ogbn-arxiv; the
+    heterophilous configs do for the directed Actor and WebKB). ``metric`` scores every
+    split and selects the epoch of teacher and student: ``acc``, or ``rocauc`` for
+    binary tasks (:func:`~gnnlib.distill.settings.score`). ``setting: production`` holds
     out ``inductive_ratio`` of the test nodes with their edges
     (:mod:`gnnlib.distill.settings`).
     """
 
     name: str
-    split: Literal["glnn", "public", "ogb"] = "glnn"
+    split: Literal["glnn", "public", "ogb", "stored"] = "glnn"
     largest_component: bool = True
     undirected: bool = False
     train_per_class: int = 20
@@ -70,6 +92,13 @@ class DistillDataConfig:
     setting: Setting = "transductive"
     inductive_ratio: float = 0.2
     normalize_features: bool = False
+    metric: Metric = "acc"
+
+    def __post_init__(self) -> None:
+        if self.split in ("ogb", "stored") and self.largest_component:
+            raise ValueError(
+                f"split: {self.split} indexes the whole graph; set largest_component: false"
+            )
 
 
 @dataclass
@@ -134,25 +163,21 @@ def load_graph(config: DistillDataConfig) -> Data:
 
 
 def node_masks(data: Data, config: DistillDataConfig, seed: int) -> dict[str, Tensor]:
-    """Bool ``train`` / ``valid`` / ``test`` masks of the run's split protocol."""
+    """Bool ``train`` / ``valid`` / ``test`` masks ``[N]`` of the run's split protocol."""
     if config.split == "glnn":
         train, valid, test = random_node_split(
             data.y, config.train_per_class, config.val_per_class, seed=seed
         )
         return {"train": train, "valid": valid, "test": test}
     if config.split == "ogb":
-        if config.largest_component:
-            raise ValueError("split: ogb indexes the whole graph; set largest_component: false")
         indices = ogb_split(load(config.name))
         masks = {}
         for split in ("train", "valid", "test"):
             masks[split] = torch.zeros(data.num_nodes, dtype=torch.bool)
             masks[split][torch.as_tensor(indices[split])] = True
         return masks
-    for key in ("train_mask", "val_mask", "test_mask"):
-        if getattr(data, key, None) is None:
-            raise ValueError(f"dataset {config.name!r} stores no public {key}; use split: glnn")
-    return {"train": data.train_mask, "valid": data.val_mask, "test": data.test_mask}
+    # public: the one split stored; stored: split index = seed, of several stored
+    return stored_node_split(data, config.name, seed if config.split == "stored" else None)
 
 
 def run(config: DistillationConfig, seed: int, device: torch.device, run_dir: Path) -> ResultRecord:
@@ -166,17 +191,19 @@ def run(config: DistillationConfig, seed: int, device: torch.device, run_dir: Pa
         config.data.setting,
         config.data.inductive_ratio,
         seed,
+        config.data.metric,
     )
-    split_seed = seed if config.data.split == "glnn" else None
+    # The seed picks the split under glnn (its draw) and stored (its index).
+    split_seed = seed if config.data.split in ("glnn", "stored") else None
 
     teacher = None
     if config.model != "mlp":
-        identity = {"teacher": to_dict(config.teacher), "data": to_dict(config.data)}
-        cache_file = teacher_cache_path(
-            config.teacher_cache, config.data.name, seed, config.data.setting, identity
-        )
         teacher = load_or_train_teacher(
-            config.teacher, split, device, cache_file, run_dir / "teacher" / "checkpoints"
+            config.teacher,
+            split,
+            device,
+            teacher_cache_file(config, seed),
+            run_dir / "teacher" / "checkpoints",
         )
         if config.model == "teacher":
             return result_record(
@@ -188,6 +215,7 @@ def run(config: DistillationConfig, seed: int, device: torch.device, run_dir: Pa
                 start,
                 device,
                 split_seed,
+                config.data.setting,
             )
         # The student's draws must not depend on whether the teacher came from the cache.
         seed_everything(seed)
@@ -261,12 +289,30 @@ def run(config: DistillationConfig, seed: int, device: torch.device, run_dir: Pa
         evaluate=evaluate,
         epochs=config.student.epochs,
         # ties: the official codes keep the latest of equally good epochs (>=).
-        stopper=EarlyStopping("acc", "max", config.student.patience, ties=True),
+        stopper=EarlyStopping(split.metric, "max", config.student.patience, ties=True),
         checkpointer=Checkpointer(run_dir / "checkpoints", every=config.student.checkpoint_every),
         desc=f"{config.method} {config.data.name} seed {seed}",
     )
     return result_record(
-        config, config.data.name, seed, evaluate(), result, start, device, split_seed
+        config,
+        config.data.name,
+        seed,
+        evaluate(),
+        result,
+        start,
+        device,
+        split_seed,
+        config.data.setting,
+    )
+
+
+def teacher_cache_file(config: DistillationConfig, seed: int) -> Path:
+    """The cache file of the run's teacher (:func:`~gnnlib.distill.teachers.teacher_cache_path`):
+    keyed by the seed (and so by the split it picks under ``split: glnn`` and ``split:
+    stored``), the setting, and a hash of the teacher config and the data protocol."""
+    identity = {"teacher": to_dict(config.teacher), "data": to_dict(config.data)}
+    return teacher_cache_path(
+        config.teacher_cache, config.data.name, seed, config.data.setting, identity
     )
 
 

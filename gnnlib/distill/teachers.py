@@ -23,8 +23,7 @@ from torch_geometric.utils import add_remaining_self_loops
 from gnnlib.config import to_dict
 from gnnlib.distill.appnp import APPNP
 from gnnlib.distill.sampling import layerwise_inference, sample_subgraph
-from gnnlib.distill.settings import SettingSplit, setting_metrics
-from gnnlib.eval.metrics import accuracy
+from gnnlib.distill.settings import SettingSplit, score, setting_metrics
 from gnnlib.io import atomic_torch_save, safe_torch_load
 from gnnlib.nn import to_csr
 from gnnlib.tasks.common import EncoderConfig
@@ -118,7 +117,7 @@ def train_teacher(
     config: TeacherConfig, split: SettingSplit, device: torch.device, checkpoint_dir: Path
 ) -> TeacherOutputs:
     """Train a teacher on ``split.observed`` (never on held-out nodes), keep the epoch
-    of best validation accuracy, and predict every node."""
+    of best validation ``split.metric``, and predict every node."""
     graph = split.observed
     x, y = graph.x.to(device), graph.y.to(device)
     adj_t = teacher_adjacency(config, graph.edge_index, graph.num_nodes).to(device)
@@ -149,7 +148,7 @@ def train_teacher(
     def evaluate() -> dict[str, dict[str, float]]:
         logits = teacher_predict(model, config, x, adj_t)
         mask = graph.val_mask.to(logits.device)
-        return {"valid": {"acc": accuracy(logits[mask], y[mask])}}
+        return {"valid": {split.metric: score(split.metric, logits[mask], y[mask])}}
 
     result = fit(
         model=model,
@@ -158,7 +157,7 @@ def train_teacher(
         evaluate=evaluate,
         epochs=config.epochs,
         # ties: the official codes keep the latest of equally good epochs (>=).
-        stopper=EarlyStopping("acc", "max", config.patience, ties=True),
+        stopper=EarlyStopping(split.metric, "max", config.patience, ties=True),
         checkpointer=Checkpointer(checkpoint_dir, every=config.checkpoint_every),
         desc=f"teacher {config.conv}",
     )

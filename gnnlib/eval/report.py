@@ -58,7 +58,8 @@ def display_scale(method: str, dataset: str, metric: str) -> float:
     paper = PAPER_NUMBERS.get((method, dataset, metric))
     if paper is not None:
         return paper.scale
-    percent_type = metric.startswith(("acc", "hits@")) or metric in ("mrr", "rocauc")
+    # acc_prod, rocauc_ind, ...: the settings' parts of a percent-type metric
+    percent_type = metric.startswith(("acc", "hits@", "rocauc")) or metric == "mrr"
     return PERCENT if percent_type else RAW
 
 

@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from gnnlib.data import load
-from gnnlib.data.splits import random_node_split
+from gnnlib.data.splits import random_node_split, stored_node_split
 from gnnlib.eval.metrics import accuracy
 from gnnlib.eval.records import ResultRecord
 from gnnlib.nn import feature_dropout, to_csr
@@ -31,14 +31,15 @@ class NodeDataConfig:
     """Which graph and which split.
 
     ``split``: ``'public'`` uses the masks stored with the dataset (the Planetoid public
-    split; for datasets that store several splits, column ``split_index``);
+    split; for datasets that store several splits, column ``split_index``, which such a
+    dataset requires and a single-split one refuses: :func:`~gnnlib.data.splits.stored_node_split`);
     ``'random'`` draws ``train_per_class`` / ``val_per_class`` labelled nodes per class
     with the run's seed, the rest is test.
     """
 
     name: str
     split: Literal["public", "random"] = "public"
-    split_index: int = 0
+    split_index: int | None = None
     train_per_class: int = 20
     val_per_class: int = 30
     normalize_features: bool = True
@@ -80,20 +81,7 @@ def node_split(data: Any, config: NodeDataConfig, seed: int) -> dict[str, Tensor
             data.y, config.train_per_class, config.val_per_class, seed=seed
         )
         return {"train": train, "valid": valid, "test": test}
-    masks = {}
-    for split, key in (("train", "train_mask"), ("valid", "val_mask"), ("test", "test_mask")):
-        mask = getattr(data, key, None)
-        if mask is None:
-            raise ValueError(f"dataset {config.name!r} stores no public {key}; use split: random")
-        if mask.dim() == 2:
-            if not 0 <= config.split_index < mask.size(1):
-                raise ValueError(
-                    f"split_index={config.split_index} is out of range: {config.name!r} "
-                    f"stores {mask.size(1)} splits"
-                )
-            mask = mask[:, config.split_index]
-        masks[split] = mask.bool()
-    return masks
+    return stored_node_split(data, config.name, config.split_index)
 
 
 def run(

@@ -16,6 +16,7 @@ from gnnlib.data import (
     planetoid_public_split,
     random_link_split,
     random_node_split,
+    stored_node_split,
     stratified_split,
 )
 
@@ -189,3 +190,23 @@ def test_planetoid_public_split_rejects_bad_masks():
 def test_ogb_split_rejects_datasets_without_an_official_split():
     with pytest.raises(TypeError, match="get_edge_split\\(\\) or get_idx_split\\(\\)"):
         ogb_split([Data()])
+
+
+def test_stored_node_split_picks_a_column_only_where_there_are_several():
+    n = 6
+    one = Data(num_nodes=n, train_mask=torch.arange(n) < 2, val_mask=torch.arange(n) == 2)
+    one.test_mask = torch.arange(n) > 2
+    masks = stored_node_split(one, "one")
+    assert masks["train"].tolist() == [True, True, False, False, False, False]
+    with pytest.raises(ValueError, match="single split .*no split index 1"):
+        stored_node_split(one, "one", 1)
+    columns = torch.stack([torch.arange(n) == k for k in range(3)], 1)  # [N, 3]
+    many = Data(num_nodes=n, train_mask=columns, val_mask=~columns, test_mask=columns.roll(1, 0))
+    assert stored_node_split(many, "many", 2)["train"].nonzero().view(-1).tolist() == [2]
+    assert stored_node_split(many, "many", 2)["valid"].sum() == n - 1
+    with pytest.raises(ValueError, match=r"stores 3 splits .*index 0\.\.2"):
+        stored_node_split(many, "many")
+    with pytest.raises(ValueError, match=r"split index 3 is out of range.*\(0\.\.2\)"):
+        stored_node_split(many, "many", 3)
+    with pytest.raises(ValueError, match="stores no test_mask"):
+        stored_node_split(Data(num_nodes=n, train_mask=one.train_mask, val_mask=one.val_mask), "x")

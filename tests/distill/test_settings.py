@@ -1,10 +1,14 @@
-"""The production setting: held-out test nodes and their edges never reach training."""
+"""The production setting: held-out test nodes and their edges never reach training;
+the metric (accuracy, or ROC-AUC for binary tasks) that scores every split."""
 
+import pytest
 import torch
 from torch_geometric.data import Data
 
 from gnnlib.distill import make_setting, setting_metrics
+from gnnlib.distill.settings import score
 from gnnlib.distill.teachers import TeacherConfig, train_teacher
+from gnnlib.eval.metrics import roc_auc
 
 
 def _toy_graph(num_nodes=60, seed=0):
@@ -77,3 +81,39 @@ def test_transductive_setting_keeps_everything_and_production_metrics_combine():
     test = setting_metrics(split, observed_logits, wrong)["test"]
     assert test["acc_tran"] == 1.0 and test["acc_ind"] == 0.0
     assert abs(test["acc_prod"] - 0.8) < 1e-12
+
+
+def test_rocauc_scores_the_class_one_log_odds():
+    # Log-odds s = z1 - z0 = [0.1, 0.4, 0.35, 0.8] for labels [0, 0, 1, 1]: of the four
+    # (positive, negative) pairs only (0.35, 0.4) is misordered, so AUC = 3/4. z1 alone
+    # ([5.1, -2.6, 2.35, 0.8]) would order them otherwise (AUC 1/2).
+    z0 = torch.tensor([5.0, -3.0, 2.0, 0.0])
+    logits = torch.stack([z0, z0 + torch.tensor([0.1, 0.4, 0.35, 0.8])], 1)
+    y = torch.tensor([0, 0, 1, 1])
+    assert score("rocauc", logits, y) == pytest.approx(0.75)
+    assert score("rocauc", logits, y) == pytest.approx(roc_auc(logits.softmax(1)[:, 1], y))
+    assert score("acc", logits, y) == 0.5
+    with pytest.raises(ValueError, match=r"binary tasks: expected logits of shape \[N, 2\]"):
+        score("rocauc", torch.zeros(4, 3), y)
+    with pytest.raises(ValueError, match="unknown metric 'f1'"):
+        score("f1", logits, y)
+
+
+def test_production_rocauc_combines_like_accuracy():
+    data, masks = _toy_graph()
+    data.y = data.y % 2
+    split = make_setting(data, masks, "production", 0.2, seed=0, metric="rocauc")
+    observed_logits = torch.nn.functional.one_hot(split.observed.y, 2).float()
+    inverted = torch.nn.functional.one_hot(1 - data.y[split.inductive_test], 2).float()
+    metrics = setting_metrics(split, observed_logits, inverted)
+    assert metrics["valid"] == {"rocauc": 1.0}
+    assert metrics["test"] == pytest.approx(
+        {"rocauc_prod": 0.8, "rocauc_tran": 1.0, "rocauc_ind": 0.0}
+    )
+
+
+def test_make_setting_wants_one_split_of_stored_masks():
+    data, masks = _toy_graph()
+    stored = {name: torch.stack([mask, mask], 1) for name, mask in masks.items()}
+    with pytest.raises(ValueError, match=r"mask 'train' must be bool of shape \[60\].*one column"):
+        make_setting(data, stored, "production")

@@ -1,4 +1,5 @@
-"""The ``distillation`` task: shipped configs load; tiny end-to-end runs on Cora."""
+"""The ``distillation`` task: shipped configs load; tiny end-to-end runs on Cora; the
+stored splits (``split: stored``) and ROC-AUC of the heterophilous sets."""
 
 from pathlib import Path
 
@@ -6,12 +7,13 @@ import pytest
 import torch
 
 from gnnlib.config import ConfigError, from_dict, read_yaml
+from gnnlib.data import load
 from gnnlib.distill import task as distillation
 from gnnlib.distill import teachers
 from gnnlib.tasks.registry import TASKS
 
 ROOT = Path(__file__).resolve().parents[2]
-CONFIGS = sorted((ROOT / "experiments/distill").glob("*.yaml"))
+CONFIGS = sorted((ROOT / "experiments/distill").rglob("*.yaml"))
 
 
 def _config(name: str, *overrides: tuple[str, object]) -> distillation.DistillationConfig:
@@ -75,3 +77,125 @@ def test_tiny_runs_share_one_cached_teacher(require_data, tmp_path, monkeypatch)
         assert test["acc_prod"] == pytest.approx(0.8 * test["acc_tran"] + 0.2 * test["acc_ind"])
     mlp = distillation.run(_config("mlp_cora_tran.yaml", *short), 0, cpu, tmp_path / "mlp")
     assert set(mlp.metrics["test"]) == {"acc"} and mlp.epochs_run == 3
+
+
+def test_stored_split_is_the_column_of_the_seed(require_data):
+    require_data("WebKB/cornell")
+    config = _config("heterophilous/glnn_cornell_tran.yaml").data
+    data = distillation.load_graph(config)
+    stored = load("Cornell")[0]
+    for seed in (0, 9):
+        masks = distillation.node_masks(data, config, seed)
+        assert torch.equal(masks["train"], stored.train_mask[:, seed])
+        assert torch.equal(masks["valid"], stored.val_mask[:, seed])
+        assert torch.equal(masks["test"], stored.test_mask[:, seed])
+    assert not torch.equal(stored.train_mask[:, 0], stored.train_mask[:, 9])
+    # undirected: true keeps every stored (directed) edge and adds its reverse.
+    edges = set(map(tuple, data.edge_index.t().tolist()))
+    assert set(map(tuple, stored.edge_index.t().tolist())) <= edges
+    assert all((j, i) in edges for i, j in edges)
+
+
+def test_stored_split_rejects_seeds_it_does_not_store(require_data):
+    require_data("WebKB/cornell")
+    config = _config("heterophilous/glnn_cornell_tran.yaml").data
+    data = distillation.load_graph(config)
+    for seed in (10, -1):
+        with pytest.raises(ValueError, match=rf"split index {seed} is out of range.*\(0\.\.9\)"):
+            distillation.node_masks(data, config, seed)
+
+
+def test_split_protocol_mismatches_are_clear_errors(require_data):
+    require_data("WebKB/cornell")
+    require_data("Planetoid/Cora")
+    cornell = _config("heterophilous/glnn_cornell_tran.yaml", ("data.split", "public")).data
+    with pytest.raises(ValueError, match=r"stores 10 splits .*choose one by index 0\.\.9"):
+        distillation.node_masks(distillation.load_graph(cornell), cornell, 0)
+    cora = _config(
+        "glnn_cora_tran.yaml", ("data.split", "stored"), ("data.largest_component", False)
+    ).data
+    with pytest.raises(ValueError, match=r"single split .*no split index 0"):
+        distillation.node_masks(distillation.load_graph(cora), cora, 0)
+    with pytest.raises(ConfigError, match="split: stored indexes the whole graph"):
+        _config("heterophilous/glnn_cornell_tran.yaml", ("data.largest_component", True))
+
+
+def test_teacher_cache_tells_splits_apart():
+    stored = _config("heterophilous/glnn_cornell_tran.yaml")
+    drawn = _config(
+        "heterophilous/glnn_cornell_tran.yaml",
+        ("data.split", "glnn"),
+        ("data.largest_component", True),
+    )
+    files = {
+        distillation.teacher_cache_file(stored, 0),
+        distillation.teacher_cache_file(stored, 1),
+        distillation.teacher_cache_file(drawn, 0),
+    }
+    assert len(files) == 3
+
+
+def test_production_on_a_stored_split_never_trains_on_held_out_nodes(
+    require_data, tmp_path, monkeypatch
+):
+    require_data("WebKB/cornell")
+    stored = load("Cornell")[0]
+    seed = 3
+    short = [
+        ("data.setting", "production"),
+        ("teacher.epochs", 3),
+        ("student.epochs", 3),
+        ("krd.warmup_epochs", 1),
+    ]
+    make_setting = distillation.make_setting
+    splits = []
+
+    def poisoned_setting(*args, **kwargs):
+        split = make_setting(*args, **kwargs)
+        # Any read of a held-out node's features (or, through an edge, of its messages)
+        # while training would turn losses, weights and every later metric NaN or
+        # different from the clean run's.
+        split.full.x[split.inductive_test] = float("nan")
+        splits.append(split)
+        return split
+
+    records = {}
+    for run in ("clean", "poisoned"):
+        if run == "poisoned":
+            monkeypatch.setattr(distillation, "make_setting", poisoned_setting)
+        cache = ("teacher_cache", str(tmp_path / run / "cache"))
+        for model in ("sage", "glnn", "krd"):
+            config = _config(f"heterophilous/{model}_cornell_tran.yaml", cache, *short)
+            record = distillation.run(config, seed, torch.device("cpu"), tmp_path / run / model)
+            records[run, model] = record
+
+    split = splits[0]
+    held_out, observed = split.inductive_test, split.observed_nodes
+    assert held_out.numel() == int(stored.test_mask[:, seed].sum() * 0.2)
+    assert bool(stored.test_mask[held_out, seed].all())
+    assert torch.equal(split.observed.train_mask, stored.train_mask[observed, seed])
+    assert torch.equal(split.observed.val_mask, stored.val_mask[observed, seed])
+    for model in ("sage", "glnn", "krd"):
+        clean, poisoned = records["clean", model], records["poisoned", model]
+        assert poisoned.split_seed == seed and poisoned.setting == "production"
+        assert poisoned.best_epoch == clean.best_epoch
+        for part in ("train", "valid"):
+            assert poisoned.metrics[part] == clean.metrics[part]
+        assert poisoned.metrics["test"]["acc_tran"] == clean.metrics["test"]["acc_tran"]
+
+
+def test_tiny_rocauc_runs_on_minesweeper(require_data, tmp_path):
+    require_data("HeterophilousGraphDataset/minesweeper")
+    short = [
+        ("teacher_cache", str(tmp_path / "cache")),
+        ("teacher.epochs", 2),
+        ("student.epochs", 2),
+        ("krd.warmup_epochs", 1),
+    ]
+    for model in ("sage", "mlp", "glnn", "krd"):
+        config = _config(f"heterophilous/{model}_minesweeper_tran.yaml", *short)
+        record = distillation.run(config, 9, torch.device("cpu"), tmp_path / model)
+        assert record.split_seed == 9 and record.setting == "transductive"
+        assert set(record.metrics) == {"train", "valid", "test"}
+        for part in record.metrics.values():
+            assert set(part) == {"rocauc"} and 0.0 <= part["rocauc"] <= 1.0

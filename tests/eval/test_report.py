@@ -96,6 +96,7 @@ def test_broken_record_names_its_file(tmp_path):
 def test_display_scale_rule():
     assert display_scale("anything", "Cora", "hits@20") == 100
     assert display_scale("anything", "X", "mrr") == 100
+    assert display_scale("glnn", "Tolokers", "rocauc_prod") == 100
     assert display_scale("anything", "X", "ap") == 1
     assert display_scale("gmn", "cifar10-varying-cnns", "r2") == 1
 
