@@ -18,7 +18,11 @@ machine is shared and noisy; absolute times drift):
    (:class:`~gnnlib.rewiring.HopGraph`: one look-up, adjacency and GCN normalisation
    built once per hop per batch) against the official selection
    ``edge_index[:, hop == k]`` on one concatenated all-hop edge list, redone (with its
-   normalisation) at every call, as the official ``A = lambda k: ...`` does.
+   normalisation) at every call, as the official ``A = lambda k: ...`` does. Two forms
+   of that peer: with our CSR products (isolates the selection), and the official
+   forward itself (``DRewGNNStage``: PyG's ``GCNConv`` on the selected ``edge_index``,
+   ``gcn_norm`` and scatter-based message passing at every call), reproduced here on
+   the same weights and checked to give the same output.
 
     GNNLIB_DATA=../shared/data python benchmarks/drew_hops.py [--graphs 1000] [--rounds 3]
 """
@@ -37,6 +41,7 @@ import torch.nn.functional as F
 import torch_geometric
 from torch_geometric.data import Data
 from torch_geometric.loader import DataLoader
+from torch_geometric.nn.conv.gcn_conv import gcn_norm
 from torch_geometric.utils import dense_to_sparse, to_dense_adj
 
 from gnnlib.data import load
@@ -47,6 +52,7 @@ from gnnlib.rewiring import (
     DRewModelConfig,
     HopGraph,
     add_hop_shells,
+    delayed_state,
     hop_shells,
     hops_at_layer,
 )
@@ -110,10 +116,35 @@ def concatenated_hops(batch, max_hops: int) -> tuple[torch.Tensor, torch.Tensor]
 
 def step(model: DRewModel, batch, hops) -> None:
     """One forward + backward of DRew-GCN with ``hops`` as the shell provider."""
-    x = model.node_input(batch.x)
-    h = model.body(x, hops, None)
+    loss_of(model, batch, model.body(model.node_input(batch.x), hops, None)).backward()
+
+
+def loss_of(model: DRewModel, batch, h: torch.Tensor) -> torch.Tensor:
     out = model.head(torch.zeros(batch.num_graphs, h.size(1)).index_add_(0, batch.batch, h))
-    F.binary_cross_entropy_with_logits(out, batch.y).backward()
+    return F.binary_cross_entropy_with_logits(out, batch.y)
+
+
+def official_body(model: DRewModel, batch, edges: torch.Tensor, hop: torch.Tensor):
+    """The official ``DRewGNNStage.forward`` on ``model``'s weights: per layer and hop,
+    select ``edges[:, hop == k]``, normalise it (``gcn_norm``, self-loops) and run PyG's
+    ``GCNConv`` on the ``edge_index`` (gather and scatter), then norm, activation and
+    the residual, as :class:`~gnnlib.rewiring.DRewConv` computes them."""
+    states = [model.node_input(batch.x)]
+    for layer in model.body.layers:
+        out = torch.zeros_like(states[-1])
+        for index, k in enumerate(layer.hops):
+            selected = edges[:, hop == k]
+            if selected.size(1) == 0:
+                continue
+            edge_index, weight = gcn_norm(selected, None, batch.num_nodes, add_self_loops=True)
+            x = delayed_state(states, layer.layer, k, layer.nu)
+            out = out + layer.act(layer.norms[index](layer.convs[index](x, edge_index, weight)))
+        states.append(states[-1] + torch.relu(out))
+    return states[-1]
+
+
+def official_step(model: DRewModel, batch, edges_and_hop) -> None:
+    loss_of(model, batch, official_body(model, batch, *edges_and_hop)).backward()
 
 
 def main() -> None:
@@ -186,12 +217,8 @@ def main() -> None:
     shelled = add_hop_shells([g.clone() for g in graphs[: 128 * args.batches]], K)
     batches = list(DataLoader(shelled, batch_size=128))
     num_graphs = sum(b.num_graphs for b in batches)
-    providers = {
-        OURS: lambda b: HopGraph(b, b.num_nodes),
-        "official mask edge_index[:, hop == k]": lambda b: MaskedHops(
-            *concatenated_hops(b, K), b.num_nodes
-        ),
-    }
+    masked = "official mask edge_index[:, hop == k], our CSR convs"
+    official = "official DRewGNNStage forward (PyG GCNConv on edge_index)"
 
     def selection_only(b, hops) -> None:
         # what a DRew-GCN forward asks of its shell provider, without the convs
@@ -202,19 +229,42 @@ def main() -> None:
     throughput = {}
     for width in args.widths:
         config = DRewModelConfig(kind="drew", conv="gcn", layers=K, hidden=width, nu=None)
-        model = DRewModel(config, 9, 10, categorical=True)
+        model = DRewModel(config, 9, 10, categorical=True).eval()  # no batch-norm drift
+        with torch.no_grad():  # the official forward is the same function of the weights
+            b = batches[0]
+            ours = model.body(model.node_input(b.x), HopGraph(b, b.num_nodes), None)
+            theirs = official_body(model, b, *concatenated_hops(b, K))
+            torch.testing.assert_close(ours, theirs, rtol=1e-4, atol=1e-4)
+        model.train()
+        # peer name -> (work on one batch, what the work reads from the batch)
         tasks = {
-            "forward+backward": lambda b, hops, model=model: step(model, b, hops),
-            "selection only": selection_only,
+            "forward+backward": {
+                OURS: (lambda b, h, m=model: step(m, b, h), lambda b: HopGraph(b, b.num_nodes)),
+                masked: (
+                    lambda b, h, m=model: step(m, b, h),
+                    lambda b: MaskedHops(*concatenated_hops(b, K), b.num_nodes),
+                ),
+                official: (
+                    lambda b, h, m=model: official_step(m, b, h),
+                    lambda b: concatenated_hops(b, K),
+                ),
+            },
+            "selection only": {
+                OURS: (selection_only, lambda b: HopGraph(b, b.num_nodes)),
+                masked: (
+                    selection_only,
+                    lambda b: MaskedHops(*concatenated_hops(b, K), b.num_nodes),
+                ),
+            },
         }
-        for task, work in tasks.items():
+        for task, peers in tasks.items():
             if task == "selection only" and width != args.widths[0]:
                 continue  # independent of the width
-            for provider in providers.values():  # warm-up
+            for work, provider in peers.values():  # warm-up
                 work(batches[0], provider(batches[0]))
-            runs = {name: [] for name in providers}
-            for _ in range(args.rounds):
-                for name, provider in providers.items():
+            runs = {name: [] for name in peers}
+            for _ in range(args.rounds):  # peers alternate within every round
+                for name, (work, provider) in peers.items():
                     start = time.perf_counter()
                     for b in batches:
                         model.zero_grad()
@@ -234,7 +284,7 @@ def main() -> None:
             print(f"DRew-GCN (L={K}) {label}, {num_graphs} graphs per round")
             for name, row in rows.items():
                 print(
-                    f"  {name:<40}{row['graphs_per_s']:>9.1f} graphs/s"
+                    f"  {name:<62}{row['graphs_per_s']:>9.1f} graphs/s"
                     f"{row['speedup_of_gnnlib']:>7.2f}x"
                 )
 
