@@ -11,6 +11,8 @@ from gnnlib.nn import MLP, GatedGCNConv, global_pool
 
 #: Layer indices and kernel/flatten positions at or past these share one embedding.
 MAX_LAYERS = 64
+#: Input (output) neurons at or past this position share one position embedding.
+MAX_IO_POSITIONS = 64
 MAX_POSITIONS = 32
 
 
@@ -78,12 +80,25 @@ class GMNLayer(torch.nn.Module):
         return x + h, edge_attr + e_new
 
 
+def io_position(graph: Data) -> Tensor:
+    """``[N]`` index of each node's position embedding: 0 for a node whose order is free
+    (hidden, bias, norm, head), ``1 + rank`` for an input neuron and ``1 +
+    MAX_IO_POSITIONS + rank`` for an output neuron (``rank``: ``node_rank``, capped), so
+    that a metanetwork tells input and output neurons apart by position, as the network's
+    function does, while staying invariant to permutations of hidden neurons."""
+    rank = 1 + graph.node_rank.clamp(max=MAX_IO_POSITIONS - 1)
+    is_input = graph.node_type == int(NodeType.INPUT)
+    is_output = graph.node_type == int(NodeType.OUTPUT)
+    return torch.where(is_input, rank, torch.where(is_output, rank + MAX_IO_POSITIONS, 0))
+
+
 class GMN(torch.nn.Module):
     r"""Graph metanetwork of Lim et al. (ICLR 2024) on graphs from
     :func:`~gnnlib.metanet.parameter_graph`.
 
-    Nodes are embedded from (type, layer, activation), edges from (value, type, layer,
-    kernel position); ``num_layers`` :class:`GMNLayer` update both; two invariant
+    Nodes are embedded from (type, layer, activation, and for input and output neurons
+    their position, :func:`io_position`), edges from (value, type, layer, kernel
+    position); ``num_layers`` :class:`GMNLayer` update both; two invariant
     readouts follow:
 
     .. math::
@@ -121,6 +136,7 @@ class GMN(torch.nn.Module):
         self.node_type = torch.nn.Embedding(len(NodeType), hidden)
         self.node_layer = torch.nn.Embedding(MAX_LAYERS, hidden)
         self.node_act = torch.nn.Embedding(len(ACTIVATIONS), hidden)
+        self.node_io = torch.nn.Embedding(1 + 2 * MAX_IO_POSITIONS, hidden)
         self.edge_value = torch.nn.Linear(1, hidden)
         self.edge_type = torch.nn.Embedding(len(EdgeType), hidden)
         self.edge_layer = torch.nn.Embedding(MAX_LAYERS, hidden)
@@ -137,13 +153,14 @@ class GMN(torch.nn.Module):
                 module.reset_parameters()
 
     def forward(self, graph: Data) -> tuple[Tensor, Tensor]:
-        for key in ("node_type", "edge_value", "edge_type", "edge_pos"):
+        for key in ("node_type", "node_rank", "edge_value", "edge_type", "edge_pos"):
             if key not in graph:
                 raise ValueError(f"GMN expects graphs from parameter_graph; {key!r} is missing")
         x = (
             self.node_type(graph.node_type)
             + self.node_layer(graph.node_layer.clamp(max=MAX_LAYERS - 1))
             + self.node_act(graph.node_act)
+            + self.node_io(io_position(graph))
         )
         pos = graph.edge_pos.clamp(max=MAX_POSITIONS - 1)
         e = (

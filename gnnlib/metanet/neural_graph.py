@@ -44,20 +44,17 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Batch, Data
 
-from gnnlib.metanet.gmn import MAX_LAYERS, GMNLayer
+from gnnlib.metanet.gmn import MAX_IO_POSITIONS, MAX_LAYERS, GMNLayer, io_position
 from gnnlib.metanet.schema import ACTIVATIONS, EdgeType, NodeType
 from gnnlib.nn import MLP, global_pool
 
 __all__ = [
-    "MAX_IO_POSITIONS",
     "NeuralGraphGNN",
     "kernel_shape",
     "neural_graph",
     "neural_graph_values",
 ]
 
-#: Input (output) neurons at or past this position share one position embedding.
-MAX_IO_POSITIONS = 64
 #: Parameter-graph edge types that become node features of the neuron they point to.
 NODE_FEATURE_TYPES = (EdgeType.BIAS, EdgeType.NORM_BIAS)
 #: What :func:`neural_graph` reads; every other attribute (a target ``y``, the run
@@ -66,6 +63,7 @@ PARAMETER_GRAPH_FIELDS = (
     "node_type",
     "node_layer",
     "node_act",
+    "node_rank",
     "edge_index",
     "edge_value",
     "edge_type",
@@ -97,9 +95,8 @@ def neural_graph(graph: Data, kernel_shape: tuple[int, int]) -> Data:
 
     Returns:
         ``Data`` with, for ``N`` neurons and ``E`` collapsed edges: ``node_type``,
-        ``node_layer``, ``node_act`` ``[N]`` (as in the parameter graph); ``node_rank``
-        ``[N]`` (position among the network's input neurons, or among its output
-        neurons, in node order, which is channel order; 0 for the others); ``node_bias``
+        ``node_layer``, ``node_act``, ``node_rank`` ``[N]`` (as in the parameter graph,
+        for the neurons kept); ``node_bias``
         ``[N]`` and ``node_bias_type`` ``[N]`` (the bias or beta and its ``EdgeType``;
         0 and -1 where the neuron has none); ``edge_index`` ``[2, E]``; ``edge_attr``
         ``[E, K_0 K_1]`` (the weight slices); ``edge_type``, ``edge_layer`` ``[E]``; and,
@@ -166,10 +163,6 @@ def neural_graph(graph: Data, kernel_shape: tuple[int, int]) -> Data:
     node_bias[new_id[biased]] = value[to_node]
     node_bias_type = torch.full((num_nodes,), -1, dtype=torch.long)
     node_bias_type[new_id[biased]] = edge_type[to_node]
-    node_rank = torch.zeros(num_nodes, dtype=torch.long)
-    for io_type in (NodeType.INPUT, NodeType.OUTPUT):
-        mask = node_type == int(io_type)
-        node_rank[mask] = torch.arange(int(mask.sum()))
 
     num_entries = edge_type.numel()
     entry_edge = torch.full((num_entries,), -1, dtype=torch.long)
@@ -183,7 +176,7 @@ def neural_graph(graph: Data, kernel_shape: tuple[int, int]) -> Data:
         node_type=node_type,
         node_layer=graph.node_layer[keep],
         node_act=graph.node_act[keep],
-        node_rank=node_rank,
+        node_rank=graph.node_rank[keep],
         node_bias=node_bias,
         node_bias_type=node_bias_type,
         edge_index=new_id[pairs[:, :2].t()],
@@ -334,16 +327,13 @@ class NeuralGraphGNN(torch.nn.Module):
                 f"{width} (kernel_shape {self.kernel_shape}); convert the graphs with "
                 "that kernel_shape"
             )
-        is_input = graph.node_type == int(NodeType.INPUT)
         is_output = graph.node_type == int(NodeType.OUTPUT)
-        rank = 1 + graph.node_rank.clamp(max=MAX_IO_POSITIONS - 1)
-        io = torch.where(is_input, rank, torch.where(is_output, rank + MAX_IO_POSITIONS, 0))
         bias_scale = self.value_scale[graph.node_bias_type.clamp(min=0)]
         x = (
             self.node_type(graph.node_type)
             + self.node_layer(graph.node_layer.clamp(max=MAX_LAYERS - 1))
             + self.node_act(graph.node_act)
-            + self.node_io(io)
+            + self.node_io(io_position(graph))
             + self.bias_type(graph.node_bias_type + 1)
             + self.bias_value((graph.node_bias * bias_scale).unsqueeze(-1))
         )

@@ -123,7 +123,8 @@ def parameter_graph(
 
     Returns:
         ``Data`` with, for ``N`` nodes and ``E`` edges: ``node_type``, ``node_layer``,
-        ``node_act`` ``[N]``; ``edge_index`` ``[2, E]`` (input side -> output side);
+        ``node_act`` ``[N]``; ``node_rank`` ``[N]`` (position among the network's input
+        neurons, or among its output neurons, in channel order; 0 for the others); ``edge_index`` ``[2, E]`` (input side -> output side);
         ``edge_value`` ``[E]`` (the parameter, or 1 for structural edges);
         ``edge_type``, ``edge_layer`` ``[E]``; ``edge_pos`` ``[E, 2]`` (kernel or
         flattened position); ``edge_param`` ``[E]`` (index into ``param_names``, -1 for
@@ -351,11 +352,18 @@ class _GraphBuilder:
         for node, act in self.act.items():
             node_act[node] = act
         cat = {key: torch.cat([edges[key] for edges in self.edges]) for key in self.edges[0]}
+        node_type = torch.cat(self.node_type)
+        # Input and output neurons are not permutable: their order is a feature.
+        node_rank = torch.zeros_like(node_type)
+        for fixed in (NodeType.INPUT, NodeType.OUTPUT):
+            mask = node_type == int(fixed)
+            node_rank[mask] = torch.arange(int(mask.sum()))
         return Data(
             num_nodes=self.num_nodes,
-            node_type=torch.cat(self.node_type),
+            node_type=node_type,
             node_layer=torch.cat(self.node_layer),
             node_act=node_act,
+            node_rank=node_rank,
             edge_index=torch.stack([cat["src"], cat["dst"]]).long(),
             edge_value=cat["value"].float(),
             edge_type=cat["type"].long(),

@@ -4,7 +4,14 @@ import pytest
 import torch
 from torch_geometric.data import Batch
 
-from gnnlib.metanet import GMN, ParameterDeepSets, StatNN, load_parameter_graph, parameter_graph
+from gnnlib.metanet import (
+    GMN,
+    NodeType,
+    ParameterDeepSets,
+    StatNN,
+    load_parameter_graph,
+    parameter_graph,
+)
 from gnnlib.metanet.statnn import weight_statistics
 from gnnlib.metanet.symmetries import permute_neurons
 
@@ -49,3 +56,24 @@ def test_gmn_names_a_missing_field(network, inputs):
     del graph.node_type
     with pytest.raises(ValueError, match="node_type"):
         GMN(hidden=8, num_layers=1)(graph)
+
+
+def test_input_and_output_order_is_a_feature_the_gmn_sees():
+    """Input and output neurons are not symmetries of a network: the graph numbers them
+    in channel order, and the GMN's output changes when two input pixels swap."""
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(4, 5), torch.nn.ReLU(), torch.nn.Linear(5, 3))
+    graph = parameter_graph(net, torch.randn(2, 4))
+    for node_type, count in ((NodeType.INPUT, 4), (NodeType.OUTPUT, 3)):
+        assert graph.node_rank[graph.node_type == node_type].tolist() == list(range(count))
+    hidden = (graph.node_type != NodeType.INPUT) & (graph.node_type != NodeType.OUTPUT)
+    assert graph.node_rank[hidden].eq(0).all()
+
+    swapped = copy.deepcopy(net)
+    with torch.no_grad():
+        swapped[0].weight[:, [0, 1]] = net[0].weight[:, [1, 0]]
+    gmn = GMN(hidden=16, num_layers=2).eval()
+    with torch.no_grad():
+        y = gmn(Batch.from_data_list([graph]))[0]
+        y_swapped = gmn(Batch.from_data_list([parameter_graph(swapped, torch.randn(2, 4))]))[0]
+    assert not torch.allclose(y, y_swapped, atol=1e-6)
