@@ -24,6 +24,8 @@ GAE and GAE+CN a different (equally distributed) initialisation than the officia
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import Tensor, nn
 
@@ -368,6 +370,11 @@ class NCNDiffPredictor(NCNPredictor):
     therefore has no edge dropout, layer norm iff ``--preedp > 0`` and ``tail_act``
     iff ``--lnnn``; set those options to repeat one.
 
+    Args:
+        in_channels, hidden_channels, dropout, layer_norm, tail_act: as
+            :class:`NCNPredictor`, and shape :math:`\mathrm{MLP}_{\mathrm{diff}}` too.
+        options: the other :class:`NCNPredictor` arguments.
+
     Shapes:
         ``x`` ``[N, F]``, ``adj`` ``torch.sparse_csr`` ``[N, N]``, ``tar`` ``[2, B]`` ->
         logits ``[B]``.
@@ -378,25 +385,17 @@ class NCNDiffPredictor(NCNPredictor):
         in_channels: int,
         hidden_channels: int,
         dropout: float = 0.0,
-        edge_dropout: float = 0.0,
         layer_norm: bool = False,
-        cn_max: int | None = None,
-        use_xlin: bool = False,
         tail_act: bool = False,
-        two_layer_lin: bool = False,
-        beta: float = 1.0,
+        **options: Any,
     ) -> None:
         super().__init__(
             in_channels,
             hidden_channels,
             dropout=dropout,
-            edge_dropout=edge_dropout,
             layer_norm=layer_norm,
-            cn_max=cn_max,
-            use_xlin=use_xlin,
             tail_act=tail_act,
-            two_layer_lin=two_layer_lin,
-            beta=beta,
+            **options,
         )
         self.diff_mlp = _cn_mlp(in_channels, hidden_channels, dropout, layer_norm, tail_act)
 

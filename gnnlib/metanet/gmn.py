@@ -92,6 +92,28 @@ def io_position(graph: Data) -> Tensor:
     return torch.where(is_input, rank, torch.where(is_output, rank + MAX_IO_POSITIONS, 0))
 
 
+class NeuronEmbedding(torch.nn.Module):
+    r"""A node's initial state from what the parameter graph says of it:
+    :math:`\mathrm{emb}(\mathrm{type}) + \mathrm{emb}(\mathrm{layer}) +
+    \mathrm{emb}(\mathrm{activation}) + \mathrm{emb}(\mathrm{io\ position})`
+    (:func:`io_position`). Shared by the GMN and the neural-graph model."""
+
+    def __init__(self, hidden: int) -> None:
+        super().__init__()
+        self.kind = torch.nn.Embedding(len(NodeType), hidden)  # not .type: a Module method
+        self.layer = torch.nn.Embedding(MAX_LAYERS, hidden)
+        self.act = torch.nn.Embedding(len(ACTIVATIONS), hidden)
+        self.io = torch.nn.Embedding(1 + 2 * MAX_IO_POSITIONS, hidden)
+
+    def forward(self, graph: Data) -> Tensor:
+        return (
+            self.kind(graph.node_type)
+            + self.layer(graph.node_layer.clamp(max=MAX_LAYERS - 1))
+            + self.act(graph.node_act)
+            + self.io(io_position(graph))
+        )
+
+
 class GMN(torch.nn.Module):
     r"""Graph metanetwork of Lim et al. (ICLR 2024) on graphs from
     :func:`~gnnlib.metanet.parameter_graph`.
@@ -133,10 +155,7 @@ class GMN(torch.nn.Module):
         self.register_buffer(
             "value_scale", torch.ones(len(EdgeType)) if value_scale is None else value_scale
         )
-        self.node_type = torch.nn.Embedding(len(NodeType), hidden)
-        self.node_layer = torch.nn.Embedding(MAX_LAYERS, hidden)
-        self.node_act = torch.nn.Embedding(len(ACTIVATIONS), hidden)
-        self.node_io = torch.nn.Embedding(1 + 2 * MAX_IO_POSITIONS, hidden)
+        self.neurons = NeuronEmbedding(hidden)
         self.edge_value = torch.nn.Linear(1, hidden)
         self.edge_type = torch.nn.Embedding(len(EdgeType), hidden)
         self.edge_layer = torch.nn.Embedding(MAX_LAYERS, hidden)
@@ -156,12 +175,7 @@ class GMN(torch.nn.Module):
         for key in ("node_type", "node_rank", "edge_value", "edge_type", "edge_pos"):
             if key not in graph:
                 raise ValueError(f"GMN expects graphs from parameter_graph; {key!r} is missing")
-        x = (
-            self.node_type(graph.node_type)
-            + self.node_layer(graph.node_layer.clamp(max=MAX_LAYERS - 1))
-            + self.node_act(graph.node_act)
-            + self.node_io(io_position(graph))
-        )
+        x = self.neurons(graph)
         pos = graph.edge_pos.clamp(max=MAX_POSITIONS - 1)
         e = (
             self.edge_value((graph.edge_value * self.value_scale[graph.edge_type]).unsqueeze(-1))

@@ -44,8 +44,8 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Batch, Data
 
-from gnnlib.metanet.gmn import MAX_IO_POSITIONS, MAX_LAYERS, GMNLayer, io_position
-from gnnlib.metanet.schema import ACTIVATIONS, EdgeType, NodeType
+from gnnlib.metanet.gmn import MAX_LAYERS, GMNLayer, NeuronEmbedding
+from gnnlib.metanet.schema import EdgeType, NodeType
 from gnnlib.nn import MLP, global_pool
 
 __all__ = [
@@ -288,11 +288,7 @@ class NeuralGraphGNN(torch.nn.Module):
         self.register_buffer(
             "value_scale", torch.ones(len(EdgeType)) if value_scale is None else value_scale
         )
-        self.node_type = torch.nn.Embedding(len(NodeType), hidden)
-        self.node_layer = torch.nn.Embedding(MAX_LAYERS, hidden)
-        self.node_act = torch.nn.Embedding(len(ACTIVATIONS), hidden)
-        # 0: a neuron whose order does not matter; then inputs, then outputs by position.
-        self.node_io = torch.nn.Embedding(1 + 2 * MAX_IO_POSITIONS, hidden)
+        self.neurons = NeuronEmbedding(hidden)
         self.bias_value = torch.nn.Linear(1, hidden)
         self.bias_type = torch.nn.Embedding(len(EdgeType) + 1, hidden)  # 0: no bias
         self.kernel = torch.nn.Linear(math.prod(self.kernel_shape), hidden)
@@ -330,10 +326,7 @@ class NeuralGraphGNN(torch.nn.Module):
         is_output = graph.node_type == int(NodeType.OUTPUT)
         bias_scale = self.value_scale[graph.node_bias_type.clamp(min=0)]
         x = (
-            self.node_type(graph.node_type)
-            + self.node_layer(graph.node_layer.clamp(max=MAX_LAYERS - 1))
-            + self.node_act(graph.node_act)
-            + self.node_io(io_position(graph))
+            self.neurons(graph)
             + self.bias_type(graph.node_bias_type + 1)
             + self.bias_value((graph.node_bias * bias_scale).unsqueeze(-1))
         )
