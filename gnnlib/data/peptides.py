@@ -31,11 +31,40 @@ from torch_geometric.data import Data, InMemoryDataset, download_url
 __all__ = ["PeptidesFunctional", "PeptidesStructural"]
 
 _SPLIT_KEYS = ("train", "val", "test")
+#: Peptides-struct's target columns in LRGB's CSV, in LRGB's order.
+STRUCTURAL_TARGETS = (
+    "Inertia_mass_a",
+    "Inertia_mass_b",
+    "Inertia_mass_c",
+    "Inertia_valence_a",
+    "Inertia_valence_b",
+    "Inertia_valence_c",
+    "length_a",
+    "length_b",
+    "length_c",
+    "Spherocity",
+    "Plane_best_fit",
+)
+
+
+def _functional_targets(frame: pd.DataFrame) -> torch.Tensor:
+    # The CSV stores each peptide's labels as the text of a Python list.
+    return torch.tensor([ast.literal_eval(labels) for labels in frame["labels"]]).float()
+
+
+def _structural_targets(frame: pd.DataFrame) -> torch.Tensor:
+    missing = [name for name in STRUCTURAL_TARGETS if name not in frame.columns]
+    if missing:
+        raise ValueError(
+            f"the Peptides-struct CSV lacks the target column(s) {missing}; expected "
+            f"LRGB's {list(STRUCTURAL_TARGETS)}"
+        )
+    return torch.tensor(frame[list(STRUCTURAL_TARGETS)].to_numpy(), dtype=torch.float)
 
 
 class _Peptides(InMemoryDataset):
     """What both peptide datasets share: download, SMILES processing and the split; a
-    subclass names its files and reads its targets (:meth:`targets`).
+    subclass names its files and how its targets are read (``targets``).
 
     Per peptide ``Data(x, edge_index, edge_attr, y)``: ``x`` int64 [N, 9] OGB atom
     features, ``edge_attr`` int64 [E, 3] OGB bond features, ``edge_index`` both
@@ -54,6 +83,8 @@ class _Peptides(InMemoryDataset):
     split_url: ClassVar[str]
     #: md5 sums published with LRGB's loaders; checked after a download.
     md5: ClassVar[dict[str, str]]
+    #: ``[G, T]`` float targets of the CSV's rows.
+    targets: ClassVar[Callable[[pd.DataFrame], torch.Tensor]]
 
     def __init__(
         self,
@@ -64,11 +95,6 @@ class _Peptides(InMemoryDataset):
     ) -> None:
         super().__init__(root, transform, pre_transform, force_reload=force_reload)
         self.load(self.processed_paths[0])
-
-    @classmethod
-    def targets(cls, frame: pd.DataFrame) -> torch.Tensor:
-        """``[G, T]`` float targets of the CSV's rows."""
-        raise NotImplementedError
 
     @property
     def raw_file_names(self) -> str:
@@ -84,8 +110,8 @@ class _Peptides(InMemoryDataset):
         return Path(self.root, self.split_file)
 
     def download(self) -> None:
-        targets = ((self.url, Path(self.raw_dir, self.csv)), (self.split_url, self.split_path))
-        for url, path in targets:
+        files = ((self.url, Path(self.raw_dir, self.csv)), (self.split_url, self.split_path))
+        for url, path in files:
             downloaded = Path(download_url(url, str(path.parent), filename=path.name))
             digest = hashlib.md5(downloaded.read_bytes()).hexdigest()
             if digest != self.md5[path.name]:
@@ -161,10 +187,7 @@ class PeptidesFunctional(_Peptides):
         split_file: "5a0114bdadc80b94fc7ae974f13ef061",
     }
 
-    @classmethod
-    def targets(cls, frame: pd.DataFrame) -> torch.Tensor:
-        # The CSV stores each peptide's labels as the text of a Python list.
-        return torch.tensor([ast.literal_eval(labels) for labels in frame["labels"]]).float()
+    targets = staticmethod(_functional_targets)
 
 
 class PeptidesStructural(_Peptides):
@@ -188,26 +211,6 @@ class PeptidesStructural(_Peptides):
         split_file: "5a0114bdadc80b94fc7ae974f13ef061",
     }
     #: LRGB's target columns, in its order.
-    TARGETS = (
-        "Inertia_mass_a",
-        "Inertia_mass_b",
-        "Inertia_mass_c",
-        "Inertia_valence_a",
-        "Inertia_valence_b",
-        "Inertia_valence_c",
-        "length_a",
-        "length_b",
-        "length_c",
-        "Spherocity",
-        "Plane_best_fit",
-    )
+    TARGETS = STRUCTURAL_TARGETS
 
-    @classmethod
-    def targets(cls, frame: pd.DataFrame) -> torch.Tensor:
-        missing = [name for name in cls.TARGETS if name not in frame.columns]
-        if missing:
-            raise ValueError(
-                f"{cls.csv} lacks the target column(s) {missing}; expected LRGB's "
-                f"{list(cls.TARGETS)}"
-            )
-        return torch.tensor(frame[list(cls.TARGETS)].to_numpy(), dtype=torch.float)
+    targets = staticmethod(_structural_targets)
