@@ -23,7 +23,7 @@ from gnnlib.eval.records import ResultRecord
 from gnnlib.rewiring.data import graph_splits, task_info
 from gnnlib.rewiring.model import DRewModel, DRewModelConfig
 from gnnlib.rewiring.param_budget import hidden_for_budget
-from gnnlib.tasks.common import result_record
+from gnnlib.tasks.common import TrainConfig, result_record
 from gnnlib.train import Checkpointer, EarlyStopping, seed_everything
 from gnnlib.train.graph_batches import predict_graph_batches, train_graph_batches
 from gnnlib.train.loop import fit
@@ -50,20 +50,19 @@ class DRewDataConfig:
 
 
 @dataclass
-class DRewTrainConfig:
-    """Optimisation; ``plateau_*`` configure ``ReduceLROnPlateau`` on the validation
+class DRewTrainConfig(TrainConfig):
+    """:class:`~gnnlib.tasks.common.TrainConfig` with the DRew protocol's defaults, the
+    optimizer, and ``plateau_*`` configuring ``ReduceLROnPlateau`` on the validation
     metric (``scheduler: none`` keeps the rate fixed)."""
 
     epochs: int = 300
-    optimizer: Literal["adam", "adamw"] = "adamw"
     lr: float = 1e-3
     weight_decay: float = 0.0
+    optimizer: Literal["adam", "adamw"] = "adamw"
     scheduler: Literal["plateau", "none"] = "plateau"
     plateau_factor: float = 0.5
     plateau_patience: int = 20
     min_lr: float = 1e-5
-    patience: int | None = None
-    checkpoint_every: int = 1
 
 
 @dataclass
