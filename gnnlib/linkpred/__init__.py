@@ -12,6 +12,7 @@ from gnnlib.linkpred.common_neighbors import (
     row_indices,
     subsample_rows,
     symmetric_csr,
+    two_hop_neighbors,
     with_values,
 )
 from gnnlib.linkpred.heuristics import adamic_adar, common_neighbor_count, resource_allocation
@@ -19,6 +20,7 @@ from gnnlib.linkpred.predictors import (
     PREDICTORS,
     CNPredictor,
     GAEPredictor,
+    NCN2Predictor,
     NCNCPredictor,
     NCNDiffPredictor,
     NCNPredictor,
@@ -29,6 +31,7 @@ __all__ = [
     "PREDICTORS",
     "CNPredictor",
     "GAEPredictor",
+    "NCN2Predictor",
     "NCNCPredictor",
     "NCNDiffPredictor",
     "NCNPredictor",
@@ -46,5 +49,6 @@ __all__ = [
     "row_indices",
     "subsample_rows",
     "symmetric_csr",
+    "two_hop_neighbors",
     "with_values",
 ]

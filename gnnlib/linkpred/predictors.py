@@ -1,4 +1,4 @@
-r"""Link predictors of the NCN paper: GAE, GAE+CN, NCN, NCN-diff and NCNC.
+r"""Link predictors of the NCN paper: GAE, GAE+CN, NCN, NCN-diff, NCN2 and NCNC.
 
 Each scores a batch of node pairs from node states ``x`` ``[N, F]`` produced by an
 encoder, the graph's adjacency (``torch.sparse_csr`` ``[N, N]``, see
@@ -37,6 +37,7 @@ from gnnlib.linkpred.common_neighbors import (
     pool,
     row_indices,
     subsample_rows,
+    two_hop_neighbors,
     with_values,
 )
 
@@ -409,6 +410,68 @@ class NCNDiffPredictor(NCNPredictor):
         return self._score(pool(cn, h), xij, self.diff_mlp(one_sided))
 
 
+class NCN2Predictor(NCNPredictor):
+    r"""NCN2, the paper's ablation that adds second-order overlaps (official ``cn1.5``,
+    ``CNhalf2LinkPredictor``).
+
+    .. math::
+        s(i, j) = \mathrm{MLP}_{\mathrm{out}}\Big(\mathrm{MLP}_{cn}\big(
+        \textstyle\sum_{k \in \mathcal{N}(i) \cap \mathcal{N}(j)} \mathbf{h}_k\big)
+        \cdot \beta + \mathrm{MLP}_{2}\big(\textstyle\sum_{k \in \mathcal{N}(i)
+        \cap \mathcal{N}^2(j)} \mathbf{h}_k + \sum_{k \in \mathcal{N}^2(i) \cap
+        \mathcal{N}(j)} \mathbf{h}_k\big) + \mathrm{MLP}_{ij}(\mathbf{x}_i \odot
+        \mathbf{x}_j)\Big)
+
+    where :math:`\mathcal{N}^2(v)` is the pattern of row ``v`` of :math:`A^2` (see
+    :func:`~gnnlib.linkpred.two_hop_neighbors`), computed per call from the adjacency
+    the predictor sees (after target link removal and edge dropout), as the official
+    code does. :math:`\mathrm{MLP}_{2}` is shaped as :math:`\mathrm{MLP}_{cn}`
+    (official ``xcn12lin``); ``cn_max`` subsamples all three overlaps, as ``cndeg``
+    does there. Everything else is :class:`NCNPredictor`. The official script hands
+    ``cn1.5`` its flags shifted exactly as it does ``cn1res`` (see
+    :class:`NCNDiffPredictor`); the options here mean what they mean for NCN.
+
+    Args:
+        in_channels, hidden_channels, dropout, layer_norm, tail_act: as
+            :class:`NCNPredictor`, and shape :math:`\mathrm{MLP}_{2}` too.
+        options: the other :class:`NCNPredictor` arguments.
+
+    Shapes:
+        ``x`` ``[N, F]``, ``adj`` ``torch.sparse_csr`` ``[N, N]``, ``tar`` ``[2, B]`` ->
+        logits ``[B]``.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        hidden_channels: int,
+        dropout: float = 0.0,
+        layer_norm: bool = False,
+        tail_act: bool = False,
+        **options: Any,
+    ) -> None:
+        super().__init__(
+            in_channels,
+            hidden_channels,
+            dropout=dropout,
+            layer_norm=layer_norm,
+            tail_act=tail_act,
+            **options,
+        )
+        self.two_hop_mlp = _cn_mlp(in_channels, hidden_channels, dropout, layer_norm, tail_act)
+
+    def forward(self, x: Tensor, adj: Tensor, tar: Tensor) -> Tensor:
+        adj, tar = self._prepare(x, adj, tar)
+        xij = x[tar[0]] * x[tar[1]]
+        h = self._transform_nodes(x)
+        two_hop = two_hop_neighbors(adj)
+        cn = self._cap(common_neighbors(adj, tar), self.cn_max)
+        one_two = self._cap(common_neighbors(adj, tar, two_hop), self.cn_max)
+        two_one = self._cap(common_neighbors(two_hop, tar, adj), self.cn_max)
+        second_order = pool(one_two, h) + pool(two_one, h)
+        return self._score(pool(cn, h), xij, self.two_hop_mlp(second_order))
+
+
 class NCNCPredictor(NCNPredictor):
     r"""Neural Common Neighbor with Completion (official ``incn1cn1``,
     ``IncompleteCN1Predictor``).
@@ -594,6 +657,7 @@ PREDICTORS: dict[str, type[nn.Module]] = {
     "gae_cn": CNPredictor,
     "ncn": NCNPredictor,
     "ncn_diff": NCNDiffPredictor,
+    "ncn2": NCN2Predictor,
     "ncnc": NCNCPredictor,
 }
 
@@ -613,6 +677,7 @@ _FORWARDED_OPTIONS = {
     "gae_cn": _CN_OPTIONS,
     "ncn": (*_CN_OPTIONS, "use_xlin"),
     "ncn_diff": (*_CN_OPTIONS, "use_xlin"),
+    "ncn2": (*_CN_OPTIONS, "use_xlin"),
     "ncnc": (
         *_CN_OPTIONS,
         "use_xlin",
@@ -633,8 +698,9 @@ def build_predictor(kind: str, channels: int, **options) -> nn.Module:
     """A predictor as the official script builds one from its command line.
 
     ``kind`` is ``'gae'`` (official ``cn0``), ``'gae_cn'`` (``scn1``), ``'ncn'``
-    (``cn1``), ``'ncn_diff'`` (``cn1res``, see :class:`NCNDiffPredictor` for how the
-    official script hands it its options) or ``'ncnc'`` (``incn1cn1``); input and hidden width are both
+    (``cn1``), ``'ncn_diff'`` (``cn1res``) and ``'ncn2'`` (``cn1.5``; see
+    :class:`NCNDiffPredictor` for how the official script hands both their options)
+    or ``'ncnc'`` (``incn1cn1``); input and hidden width are both
     ``channels`` (``--hiddim``). ``options`` are :class:`NCNCPredictor`'s arguments,
     i.e. the official flags under our names: ``dropout`` (``--predp``),
     ``edge_dropout`` (``--preedp``), ``layer_norm`` (``--lnnn``), ``cn_max``

@@ -110,7 +110,7 @@ class LinkPredictorConfig:
     The other fields are the official predictor flags (see
     :func:`gnnlib.linkpred.predictors.build_predictor`)."""
 
-    kind: Literal["gae", "gae_cn", "ncn", "ncn_diff", "ncnc"] = "ncn"
+    kind: Literal["gae", "gae_cn", "ncn", "ncn_diff", "ncn2", "ncnc"] = "ncn"
     options: dict[str, Any] = field(default_factory=dict)
 
 

@@ -10,6 +10,7 @@ from gnnlib.linkpred import (
     row_indices,
     subsample_rows,
     symmetric_csr,
+    two_hop_neighbors,
 )
 
 
@@ -56,6 +57,38 @@ def test_small_and_large_batches_agree(graph, rows_as_sets):
     batch = rows_as_sets(common_neighbors(graph.adj, graph.tar))
     for b in range(graph.tar.size(1)):
         assert rows_as_sets(common_neighbors(graph.adj, graph.tar[:, b : b + 1])) == [batch[b]]
+
+
+def _two_hop_sets(graph):
+    nb = graph.neighbours
+    return {v: set().union(*(nb[m] for m in nb[v])) for v in nb}
+
+
+def test_two_hop_neighbors_are_the_pattern_of_the_squared_adjacency(graph, rows_as_sets):
+    two_hop = two_hop_neighbors(graph.adj)
+    expected = _two_hop_sets(graph)
+    assert rows_as_sets(two_hop) == [expected[v] for v in range(graph.num_nodes)]
+    # v itself is two hops away through any neighbour; isolated nodes reach nothing.
+    assert 0 in expected[0] and not expected[36]
+    crow, col = two_hop.crow_indices(), two_hop.col_indices()
+    for r in range(graph.num_nodes):
+        assert torch.all(col[crow[r] + 1 : crow[r + 1]] > col[crow[r] : crow[r + 1] - 1])
+    assert bool((two_hop.values() == 1).all())
+
+
+def test_overlap_of_two_adjacencies_reads_row_j_from_the_second(graph, rows_as_sets):
+    two_hop, nb, nb2 = two_hop_neighbors(graph.adj), graph.neighbours, _two_hop_sets(graph)
+    one_then_two = rows_as_sets(common_neighbors(graph.adj, graph.tar, two_hop))
+    two_then_one = rows_as_sets(common_neighbors(two_hop, graph.tar, graph.adj))
+    for b, (i, j) in enumerate(graph.tar.t().tolist()):
+        assert one_then_two[b] == nb[i] & nb2[j], (i, j)
+        assert two_then_one[b] == nb2[i] & nb[j], (i, j)
+    # The batch above searched the gathered rows; three copies of it hold more entries
+    # than both adjacencies together, so they search the stacked adjacency itself.
+    tripled = common_neighbors(graph.adj, graph.tar.repeat(1, 3), two_hop)
+    assert rows_as_sets(tripled) == one_then_two * 3
+    with pytest.raises(ValueError, match="adj_target has 39 nodes but adj has 40"):
+        common_neighbors(graph.adj, graph.tar, symmetric_csr(graph.edge_index % 39, 39))
 
 
 def test_any_edge_index_gives_the_same_adjacency_as_its_undirected_form(graph):

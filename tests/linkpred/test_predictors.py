@@ -5,6 +5,7 @@ from gnnlib.linkpred import (
     PREDICTORS,
     CNPredictor,
     GAEPredictor,
+    NCN2Predictor,
     NCNCPredictor,
     NCNDiffPredictor,
     NCNPredictor,
@@ -20,6 +21,7 @@ CONFIGS = [
     (NCNPredictor, {"use_xlin": True, "tail_act": True, "edge_dropout": 0.2}),
     (NCNPredictor, {"layer_norm": True, "two_layer_lin": True, "cn_max": 2, "beta": 0.5}),
     (NCNDiffPredictor, {"use_xlin": True, "layer_norm": True, "edge_dropout": 0.2, "cn_max": 2}),
+    (NCN2Predictor, {"use_xlin": True, "layer_norm": True, "edge_dropout": 0.2, "cn_max": 2}),
     (
         NCNCPredictor,
         {"use_xlin": True, "layer_norm": True, "edge_dropout": 0.2, "train_res_max": 2},
@@ -82,7 +84,8 @@ def test_saved_and_loaded_predictor_scores_identically(cls, options, graph, tmp_
 
 
 @pytest.mark.parametrize(
-    "cls", [GAEPredictor, CNPredictor, NCNPredictor, NCNDiffPredictor, NCNCPredictor]
+    "cls",
+    [GAEPredictor, CNPredictor, NCNPredictor, NCNDiffPredictor, NCN2Predictor, NCNCPredictor],
 )
 def test_input_width_may_differ_from_the_hidden_width(cls, graph):
     options = {"learnable_pt": True} if cls is NCNCPredictor else {}
@@ -121,6 +124,21 @@ def test_ncn_diff_pools_the_one_sided_neighbourhoods(graph):
         one_sided = sorted(graph.neighbours[i] ^ graph.neighbours[j])
         assert torch.allclose(pooled_cn[b], x[common].sum(0), atol=1e-6)
         assert torch.allclose(captured[-1][b], x[one_sided].sum(0), atol=1e-6)
+
+
+def test_ncn2_pools_the_overlaps_of_one_and_two_hop_neighbourhoods(graph):
+    predictor = NCN2Predictor(F, F).eval()
+    x = _states(graph)
+    captured = []
+    predictor.two_hop_mlp.register_forward_pre_hook(lambda _, inputs: captured.append(inputs[0]))
+    pooled_cn = _cn_mlp_input(predictor, x, graph.adj, graph.tar)
+    nb = graph.neighbours
+    two_hop = {v: set().union(*(nb[m] for m in nb[v])) for v in nb}
+    for b, (i, j) in enumerate(graph.tar.t().tolist()):
+        common = sorted(nb[i] & nb[j])
+        second_order = sorted(nb[i] & two_hop[j]) + sorted(two_hop[i] & nb[j])
+        assert torch.allclose(pooled_cn[b], x[common].sum(0), atol=1e-6)
+        assert torch.allclose(captured[-1][b], x[second_order].sum(0), atol=1e-5)
 
 
 def test_gae_plus_cn_reads_the_common_neighbour_count(graph):
