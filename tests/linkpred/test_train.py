@@ -1,7 +1,13 @@
 """The NCN training protocol: split, target link removal, per-K selection, determinism."""
 
-import torch
+import warnings
 
+import pytest
+import torch
+from torch_geometric.data import Data
+from torch_geometric.utils import to_undirected, train_test_split_edges
+
+from gnnlib.data import load
 from gnnlib.linkpred.split import ncn_planetoid_split
 from gnnlib.linkpred.train import (
     LinkDataConfig,
@@ -39,8 +45,56 @@ def test_official_planetoid_split_is_70_10_20_with_two_validation_negatives_per_
         assert not _keys(split[part]["edge_neg"], n) & all_edges
     # The message-passing graph holds training edges only.
     assert data.adj._nnz() == 2 * sizes["train"]
-    other = ncn_planetoid_split(torch.tensor(list(zip(*[divmod(k, n) for k in all_edges]))), n, 1)
+    # The official code's own draws for run 0 on Cora, and new ones for run 1.
+    edge_index = load("Cora")[0].edge_index
+    _assert_same_split(split, _official_randomsplit(edge_index, n, 0))
+    other = ncn_planetoid_split(edge_index, n, 1)
     assert not torch.equal(other["test"]["edge"], split["test"]["edge"])  # redrawn per seed
+
+
+def _official_randomsplit(edge_index, num_nodes, seed):
+    """The official ``randomsplit`` (NCN's ``ogbdataset.py``) on PyG's own
+    ``train_test_split_edges``, after the official ``set_seed(run)``."""
+    torch.manual_seed(seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # train_test_split_edges is deprecated in PyG
+        data = train_test_split_edges(Data(edge_index=edge_index, num_nodes=num_nodes), 0.2, 0.2)
+    num_val = int(data.val_pos_edge_index.size(1) * 0.1 / 0.2)
+    val = data.val_pos_edge_index[:, torch.randperm(data.val_pos_edge_index.size(1))]
+
+    def once(pairs):
+        pairs = to_undirected(pairs, num_nodes=num_nodes)
+        return pairs[:, pairs[0] < pairs[1]].t()
+
+    return {
+        "train": {"edge": once(torch.cat([data.train_pos_edge_index, val[:, :-num_val]], 1))},
+        "valid": {"edge": once(val[:, -num_val:]), "edge_neg": once(data.val_neg_edge_index)},
+        "test": {
+            "edge": once(data.test_pos_edge_index),
+            "edge_neg": once(data.test_neg_edge_index),
+        },
+    }
+
+
+def _assert_same_split(ours, official):
+    assert ours.keys() == official.keys()
+    for part in official:
+        assert ours[part].keys() == official[part].keys()
+        for key in official[part]:
+            assert torch.equal(ours[part][key], official[part][key]), (part, key)
+
+
+def test_planetoid_split_draws_what_the_official_code_draws_for_each_run():
+    # Both directions of each edge, ordered by target as Planetoid stores them: the draws
+    # depend on that order.
+    num_nodes = 60
+    edges = torch.randint(0, num_nodes, (2, 200), generator=torch.Generator().manual_seed(0))
+    edge_index = to_undirected(edges, num_nodes=num_nodes).flip(0)
+    for seed in (0, 1, 7):
+        ours = ncn_planetoid_split(edge_index, num_nodes, seed)
+        _assert_same_split(ours, _official_randomsplit(edge_index, num_nodes, seed))
+    with pytest.raises(ValueError, match="expects an undirected edge_index"):
+        ncn_planetoid_split(edges, num_nodes, 0)
 
 
 def test_each_batch_is_scored_without_its_own_edges(require_data):
