@@ -24,6 +24,7 @@ GAE and GAE+CN a different (equally distributed) initialisation than the officia
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Any
 
 import torch
@@ -347,33 +348,14 @@ class NCNPredictor(_CommonNeighborScorer):
         return self._score(pool(cn, h), xij)
 
 
-class NCNDiffPredictor(NCNPredictor):
-    r"""NCN-diff, the paper's ablation that also pools the one-sided neighbourhoods
-    (official ``cn1res``, ``CNResLinkPredictor``).
-
-    .. math::
-        s(i, j) = \mathrm{MLP}_{\mathrm{out}}\Big(\mathrm{MLP}_{cn}\big(
-        \textstyle\sum_{k \in \mathcal{N}(i) \cap \mathcal{N}(j)} \mathbf{h}_k\big)
-        \cdot \beta + \mathrm{MLP}_{\mathrm{diff}}\big(\textstyle\sum_{k \in
-        \mathcal{N}(i) \setminus \mathcal{N}(j)} \mathbf{h}_k + \sum_{k \in
-        \mathcal{N}(j) \setminus \mathcal{N}(i)} \mathbf{h}_k\big) +
-        \mathrm{MLP}_{ij}(\mathbf{x}_i \odot \mathbf{x}_j)\Big)
-
-    with :math:`\mathrm{MLP}_{\mathrm{diff}}` shaped as :math:`\mathrm{MLP}_{cn}`
-    (official ``xcnreslin``) and everything else as :class:`NCNPredictor`; ``cn_max``
-    subsamples the common neighbours only, as the official ``cndeg`` does.
-
-    The options mean what they mean for NCN. The official script does not: it builds
-    ``cn1res`` with the same positional arguments as ``cn1``, but
-    ``CNResLinkPredictor``'s sixth and seventh parameters are ``ln`` and ``tailact``,
-    not ``edrop`` and ``ln``, and it is not among the predictors handed ``--use_xlin``,
-    ``--tailact``, ``--twolayerlin`` or ``--beta``. An official ``cn1res`` run
-    therefore has no edge dropout, layer norm iff ``--preedp > 0`` and ``tail_act``
-    iff ``--lnnn``; set those options to repeat one.
+class _NCNWithExtraSets(NCNPredictor, ABC):
+    r"""NCN plus a second MLP over node states pooled over further sets of each pair:
+    what the paper's ablations NCN-diff and NCN2 share. A subclass names its sets in
+    ``_sets``; the MLP (``extra_mlp``) is shaped as :math:`\mathrm{MLP}_{cn}`.
 
     Args:
         in_channels, hidden_channels, dropout, layer_norm, tail_act: as
-            :class:`NCNPredictor`, and shape :math:`\mathrm{MLP}_{\mathrm{diff}}` too.
+            :class:`NCNPredictor`, and shape ``extra_mlp`` too.
         options: the other :class:`NCNPredictor` arguments.
 
     Shapes:
@@ -398,19 +380,54 @@ class NCNDiffPredictor(NCNPredictor):
             tail_act=tail_act,
             **options,
         )
-        self.diff_mlp = _cn_mlp(in_channels, hidden_channels, dropout, layer_norm, tail_act)
+        self.extra_mlp = _cn_mlp(in_channels, hidden_channels, dropout, layer_norm, tail_act)
+
+    @abstractmethod
+    def _sets(self, adj: Tensor, tar: Tensor) -> tuple[Tensor, tuple[Tensor, ...]]:
+        """The common neighbours and the further sets whose pooled states are summed."""
 
     def forward(self, x: Tensor, adj: Tensor, tar: Tensor) -> Tensor:
         adj, tar = self._prepare(x, adj, tar)
         xij = x[tar[0]] * x[tar[1]]
         h = self._transform_nodes(x)
+        common, extra = self._sets(adj, tar)
+        extra_sum = sum(pool(sets, h) for sets in extra)
+        return self._score(pool(common, h), xij, self.extra_mlp(extra_sum))
+
+
+class NCNDiffPredictor(_NCNWithExtraSets):
+    r"""NCN-diff, the paper's ablation that also pools the one-sided neighbourhoods
+    (official ``cn1res``, ``CNResLinkPredictor``).
+
+    .. math::
+        s(i, j) = \mathrm{MLP}_{\mathrm{out}}\Big(\mathrm{MLP}_{cn}\big(
+        \textstyle\sum_{k \in \mathcal{N}(i) \cap \mathcal{N}(j)} \mathbf{h}_k\big)
+        \cdot \beta + \mathrm{MLP}_{\mathrm{diff}}\big(\textstyle\sum_{k \in
+        \mathcal{N}(i) \setminus \mathcal{N}(j)} \mathbf{h}_k + \sum_{k \in
+        \mathcal{N}(j) \setminus \mathcal{N}(i)} \mathbf{h}_k\big) +
+        \mathrm{MLP}_{ij}(\mathbf{x}_i \odot \mathbf{x}_j)\Big)
+
+    with :math:`\mathrm{MLP}_{\mathrm{diff}}` = ``extra_mlp`` (official
+    ``xcnreslin``) and everything else as :class:`NCNPredictor`; ``cn_max``
+    subsamples the common neighbours only, as the official ``cndeg`` does.
+
+    The options mean what they mean for NCN. The official script does not: it builds
+    ``cn1res`` with the same positional arguments as ``cn1``, but
+    ``CNResLinkPredictor``'s sixth and seventh parameters are ``ln`` and ``tailact``,
+    not ``edrop`` and ``ln``, and it is not among the predictors handed ``--use_xlin``,
+    ``--tailact``, ``--twolayerlin`` or ``--beta``. An official ``cn1res`` run
+    therefore has no edge dropout, layer norm iff ``--preedp > 0`` and ``tail_act``
+    iff ``--lnnn``; set those options to repeat one.
+
+    Args and shapes: as :class:`NCNPredictor`.
+    """
+
+    def _sets(self, adj: Tensor, tar: Tensor) -> tuple[Tensor, tuple[Tensor, ...]]:
         overlap = neighbor_overlap(adj, tar)
-        cn = self._cap(overlap.common, self.cn_max)
-        one_sided = pool(overlap.source_only, h) + pool(overlap.target_only, h)
-        return self._score(pool(cn, h), xij, self.diff_mlp(one_sided))
+        return self._cap(overlap.common, self.cn_max), (overlap.source_only, overlap.target_only)
 
 
-class NCN2Predictor(NCNPredictor):
+class NCN2Predictor(_NCNWithExtraSets):
     r"""NCN2, the paper's ablation that adds second-order overlaps (official ``cn1.5``,
     ``CNhalf2LinkPredictor``).
 
@@ -425,51 +442,24 @@ class NCN2Predictor(NCNPredictor):
     where :math:`\mathcal{N}^2(v)` is the pattern of row ``v`` of :math:`A^2` (see
     :func:`~gnnlib.linkpred.two_hop_neighbors`), computed per call from the adjacency
     the predictor sees (after target link removal and edge dropout), as the official
-    code does. :math:`\mathrm{MLP}_{2}` is shaped as :math:`\mathrm{MLP}_{cn}`
-    (official ``xcn12lin``); ``cn_max`` subsamples all three overlaps, as ``cndeg``
-    does there. Everything else is :class:`NCNPredictor`. The official script hands
-    ``cn1.5`` its flags shifted exactly as it does ``cn1res`` (see
-    :class:`NCNDiffPredictor`); the options here mean what they mean for NCN.
+    code does. :math:`\mathrm{MLP}_{2}` = ``extra_mlp`` (official ``xcn12lin``);
+    ``cn_max`` subsamples all three overlaps, as ``cndeg`` does there. Everything else
+    is :class:`NCNPredictor`. The official script hands ``cn1.5`` its flags shifted
+    exactly as it does ``cn1res`` (see :class:`NCNDiffPredictor`); the options here
+    mean what they mean for NCN.
 
-    Args:
-        in_channels, hidden_channels, dropout, layer_norm, tail_act: as
-            :class:`NCNPredictor`, and shape :math:`\mathrm{MLP}_{2}` too.
-        options: the other :class:`NCNPredictor` arguments.
-
-    Shapes:
-        ``x`` ``[N, F]``, ``adj`` ``torch.sparse_csr`` ``[N, N]``, ``tar`` ``[2, B]`` ->
-        logits ``[B]``.
+    Args and shapes: as :class:`NCNPredictor`.
     """
 
-    def __init__(
-        self,
-        in_channels: int,
-        hidden_channels: int,
-        dropout: float = 0.0,
-        layer_norm: bool = False,
-        tail_act: bool = False,
-        **options: Any,
-    ) -> None:
-        super().__init__(
-            in_channels,
-            hidden_channels,
-            dropout=dropout,
-            layer_norm=layer_norm,
-            tail_act=tail_act,
-            **options,
-        )
-        self.two_hop_mlp = _cn_mlp(in_channels, hidden_channels, dropout, layer_norm, tail_act)
-
-    def forward(self, x: Tensor, adj: Tensor, tar: Tensor) -> Tensor:
-        adj, tar = self._prepare(x, adj, tar)
-        xij = x[tar[0]] * x[tar[1]]
-        h = self._transform_nodes(x)
+    def _sets(self, adj: Tensor, tar: Tensor) -> tuple[Tensor, tuple[Tensor, ...]]:
         two_hop = two_hop_neighbors(adj)
-        cn = self._cap(common_neighbors(adj, tar), self.cn_max)
-        one_two = self._cap(common_neighbors(adj, tar, two_hop), self.cn_max)
-        two_one = self._cap(common_neighbors(two_hop, tar, adj), self.cn_max)
-        second_order = pool(one_two, h) + pool(two_one, h)
-        return self._score(pool(cn, h), xij, self.two_hop_mlp(second_order))
+        common = common_neighbors(adj, tar)
+        one_two = common_neighbors(adj, tar, two_hop)
+        two_one = common_neighbors(two_hop, tar, adj)
+        return self._cap(common, self.cn_max), (
+            self._cap(one_two, self.cn_max),
+            self._cap(two_one, self.cn_max),
+        )
 
 
 class NCNCPredictor(NCNPredictor):

@@ -117,7 +117,7 @@ def test_ncn_diff_pools_the_one_sided_neighbourhoods(graph):
     predictor = NCNDiffPredictor(F, F).eval()
     x = _states(graph)
     captured = []
-    predictor.diff_mlp.register_forward_pre_hook(lambda _, inputs: captured.append(inputs[0]))
+    predictor.extra_mlp.register_forward_pre_hook(lambda _, inputs: captured.append(inputs[0]))
     pooled_cn = _cn_mlp_input(predictor, x, graph.adj, graph.tar)
     for b, (i, j) in enumerate(graph.tar.t().tolist()):
         common = sorted(graph.neighbours[i] & graph.neighbours[j])
@@ -130,7 +130,7 @@ def test_ncn2_pools_the_overlaps_of_one_and_two_hop_neighbourhoods(graph):
     predictor = NCN2Predictor(F, F).eval()
     x = _states(graph)
     captured = []
-    predictor.two_hop_mlp.register_forward_pre_hook(lambda _, inputs: captured.append(inputs[0]))
+    predictor.extra_mlp.register_forward_pre_hook(lambda _, inputs: captured.append(inputs[0]))
     pooled_cn = _cn_mlp_input(predictor, x, graph.adj, graph.tar)
     nb = graph.neighbours
     two_hop = {v: set().union(*(nb[m] for m in nb[v])) for v in nb}
