@@ -47,6 +47,9 @@ class Graph:
         self.self_loops = self_loops
         self.adj = symmetric_csr(self.edge_index, NUM_NODES, self_loops=self_loops)
         self.neighbours = _neighbour_sets(self.edge_index, NUM_NODES, self_loops)
+        # N²(v): the ends of every walk v - m - k (the pattern of A²).
+        nb = self.neighbours
+        self.two_hop_neighbours = {v: set().union(*(nb[m] for m in nb[v])) for v in nb}
         self.tar = _pairs(self.edge_index, 60, seed + 1)
 
     def degree(self, node):

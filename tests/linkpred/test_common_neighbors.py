@@ -59,14 +59,9 @@ def test_small_and_large_batches_agree(graph, rows_as_sets):
         assert rows_as_sets(common_neighbors(graph.adj, graph.tar[:, b : b + 1])) == [batch[b]]
 
 
-def _two_hop_sets(graph):
-    nb = graph.neighbours
-    return {v: set().union(*(nb[m] for m in nb[v])) for v in nb}
-
-
 def test_two_hop_neighbors_are_the_pattern_of_the_squared_adjacency(graph, rows_as_sets):
     two_hop = two_hop_neighbors(graph.adj)
-    expected = _two_hop_sets(graph)
+    expected = graph.two_hop_neighbours
     assert rows_as_sets(two_hop) == [expected[v] for v in range(graph.num_nodes)]
     # v itself is two hops away through any neighbour; isolated nodes reach nothing.
     assert 0 in expected[0] and not expected[36]
@@ -77,7 +72,7 @@ def test_two_hop_neighbors_are_the_pattern_of_the_squared_adjacency(graph, rows_
 
 
 def test_overlap_of_two_adjacencies_reads_row_j_from_the_second(graph, rows_as_sets):
-    two_hop, nb, nb2 = two_hop_neighbors(graph.adj), graph.neighbours, _two_hop_sets(graph)
+    two_hop, nb, nb2 = two_hop_neighbors(graph.adj), graph.neighbours, graph.two_hop_neighbours
     one_then_two = rows_as_sets(common_neighbors(graph.adj, graph.tar, two_hop))
     two_then_one = rows_as_sets(common_neighbors(two_hop, graph.tar, graph.adj))
     for b, (i, j) in enumerate(graph.tar.t().tolist()):

@@ -35,17 +35,26 @@ def _states(graph, seed=0):
     return torch.randn(graph.num_nodes, F, generator=torch.Generator().manual_seed(seed))
 
 
-def _cn_mlp_input(predictor, *args):
-    """Run the predictor and capture what its common-neighbour MLP receives."""
-    captured = []
-    handle = predictor.cn_mlp.register_forward_pre_hook(
-        lambda _, inputs: captured.append(inputs[0])
-    )
+def _mlp_inputs(predictor, names, *args):
+    """Run the predictor and capture what each of its MLPs ``names`` receives."""
+    captured = {name: [] for name in names}
+    handles = [
+        getattr(predictor, name).register_forward_pre_hook(
+            lambda _, inputs, name=name: captured[name].append(inputs[0])
+        )
+        for name in names
+    ]
     try:
         predictor(*args)
     finally:
-        handle.remove()
-    return captured[-1]
+        for handle in handles:
+            handle.remove()
+    return [captured[name][-1] for name in names]
+
+
+def _cn_mlp_input(predictor, *args):
+    """What the common-neighbour MLP receives."""
+    return _mlp_inputs(predictor, ("cn_mlp",), *args)[0]
 
 
 @pytest.mark.parametrize(("cls", "options"), CONFIGS, ids=IDS)
@@ -116,29 +125,28 @@ def test_ncn_pools_node_states_over_common_neighbours(graph):
 def test_ncn_diff_pools_the_one_sided_neighbourhoods(graph):
     predictor = NCNDiffPredictor(F, F).eval()
     x = _states(graph)
-    captured = []
-    predictor.extra_mlp.register_forward_pre_hook(lambda _, inputs: captured.append(inputs[0]))
-    pooled_cn = _cn_mlp_input(predictor, x, graph.adj, graph.tar)
+    pooled_cn, pooled_extra = _mlp_inputs(
+        predictor, ("cn_mlp", "extra_mlp"), x, graph.adj, graph.tar
+    )
     for b, (i, j) in enumerate(graph.tar.t().tolist()):
         common = sorted(graph.neighbours[i] & graph.neighbours[j])
         one_sided = sorted(graph.neighbours[i] ^ graph.neighbours[j])
         assert torch.allclose(pooled_cn[b], x[common].sum(0), atol=1e-6)
-        assert torch.allclose(captured[-1][b], x[one_sided].sum(0), atol=1e-6)
+        assert torch.allclose(pooled_extra[b], x[one_sided].sum(0), atol=1e-6)
 
 
 def test_ncn2_pools_the_overlaps_of_one_and_two_hop_neighbourhoods(graph):
     predictor = NCN2Predictor(F, F).eval()
     x = _states(graph)
-    captured = []
-    predictor.extra_mlp.register_forward_pre_hook(lambda _, inputs: captured.append(inputs[0]))
-    pooled_cn = _cn_mlp_input(predictor, x, graph.adj, graph.tar)
-    nb = graph.neighbours
-    two_hop = {v: set().union(*(nb[m] for m in nb[v])) for v in nb}
+    pooled_cn, pooled_extra = _mlp_inputs(
+        predictor, ("cn_mlp", "extra_mlp"), x, graph.adj, graph.tar
+    )
+    nb, two_hop = graph.neighbours, graph.two_hop_neighbours
     for b, (i, j) in enumerate(graph.tar.t().tolist()):
         common = sorted(nb[i] & nb[j])
         second_order = sorted(nb[i] & two_hop[j]) + sorted(two_hop[i] & nb[j])
         assert torch.allclose(pooled_cn[b], x[common].sum(0), atol=1e-6)
-        assert torch.allclose(captured[-1][b], x[second_order].sum(0), atol=1e-5)
+        assert torch.allclose(pooled_extra[b], x[second_order].sum(0), atol=1e-5)
 
 
 def test_gae_plus_cn_reads_the_common_neighbour_count(graph):
