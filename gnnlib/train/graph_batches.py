@@ -24,18 +24,20 @@ def train_graph_batches(
     """One epoch over ``loader``: a step on ``loss_of(batch)`` per batch; returns the
     mean loss per graph."""
     model.train()
-    total, count = 0.0, 0
+    # The sum stays on the device: a per-batch .item() would wait for every step to
+    # finish on a GPU before the next batch could be queued.
+    total, count = torch.zeros((), device=device), 0
     for batch in loader:
-        batch = batch.to(device)
+        batch = batch.to(device, non_blocking=True)
         optimizer.zero_grad()
         loss = loss_of(batch)
         loss.backward()
         optimizer.step()
-        total += loss.item() * batch.num_graphs
+        total += loss.detach() * batch.num_graphs
         count += batch.num_graphs
     if count == 0:
         raise ValueError("the training loader yielded no graphs")
-    return total / count
+    return total.item() / count
 
 
 @torch.no_grad()
@@ -50,7 +52,7 @@ def predict_graph_batches(
     model.eval()
     outputs, targets = [], []
     for batch in loader:
-        batch = batch.to(device)
-        outputs.append(forward(batch).cpu())
-        targets.append(batch.y.cpu())
-    return torch.cat(outputs), torch.cat(targets)
+        batch = batch.to(device, non_blocking=True)
+        outputs.append(forward(batch))
+        targets.append(batch.y)
+    return torch.cat(outputs).cpu(), torch.cat(targets).cpu()

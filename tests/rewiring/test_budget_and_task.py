@@ -5,6 +5,7 @@ import dataclasses
 import pytest
 import torch
 
+from gnnlib.io import safe_torch_load
 from gnnlib.rewiring import DRewModel, DRewModelConfig, count_parameters, hidden_for_budget
 from gnnlib.rewiring.ring_transfer import ring_transfer
 from gnnlib.rewiring.train import DRewConfig, DRewDataConfig, DRewTrainConfig, run
@@ -74,3 +75,26 @@ def test_drew_learns_a_small_ring_transfer(tmp_path):
     record = run(config, 0, torch.device("cpu"), tmp_path)
     assert record.metrics["test"]["acc"] == 1.0
     assert record.metrics["model"]["hidden"] == 16
+
+
+def test_background_collation_leaves_the_training_unchanged(tmp_path):
+    def losses(num_workers: int) -> list[float]:
+        config = DRewConfig(
+            method="drew-gcn",
+            data=DRewDataConfig(
+                name="RingTransfer",
+                ring_size=6,
+                num_rings=60,
+                batch_size=8,
+                num_workers=num_workers,
+            ),
+            model=DRewModelConfig(layers=3, nu=1, hidden=8, readout="target"),
+            train=DRewTrainConfig(epochs=3, optimizer="adam", lr=0.01, scheduler="none"),
+        )
+        run(config, 0, torch.device("cpu"), tmp_path / str(num_workers))
+        checkpoint = safe_torch_load(
+            tmp_path / str(num_workers) / "checkpoints" / "epoch-000002.pt"
+        )
+        return [epoch["loss"] for epoch in checkpoint["states"]["history"]["epochs"]]
+
+    assert losses(2) == losses(0)
