@@ -36,14 +36,15 @@ from gnnlib.metanet.neural_graph import NeuralGraphGNN, kernel_shape, neural_gra
 from gnnlib.metanet.statnn import StatNN, weight_statistics
 from gnnlib.metanet.zoo import ModelZoo, split_runs
 from gnnlib.tasks.common import TrainConfig, result_record
-from gnnlib.train import Checkpointer, EarlyStopping, seed_everything
+from gnnlib.train import Checkpointer, EarlyStopping, get_logger, seed_everything
 from gnnlib.train.graph_batches import predict_graph_batches, train_graph_batches
 from gnnlib.train.loop import fit
 
 
 @dataclass
 class ZooDataConfig:
-    """Which zoo, which networks, and how they are split (always by training run)."""
+    """Which zoo, which networks, and how they are split (always by training run).
+    ``max_abs_weight`` leaves out diverged checkpoints (see :class:`ModelZoo`)."""
 
     name: str
     root: str = "datasets/zoo/digits"
@@ -53,6 +54,7 @@ class ZooDataConfig:
     train_fraction: float = 1.0
     ood_width: int | None = None
     batch_size: int = 8
+    max_abs_weight: float | None = 1e4
 
 
 @dataclass
@@ -143,7 +145,15 @@ def run(config: WeightSpaceConfig, seed: int, device: torch.device, run_dir: Pat
     """Train one seed's metanetwork and evaluate R^2 and Kendall's tau per split."""
     start = time.perf_counter()
     seed_everything(seed)
-    zoo = ModelZoo(config.data.root, config.data.families)
+    zoo = ModelZoo(config.data.root, config.data.families, config.data.max_abs_weight)
+    if zoo.excluded:
+        get_logger(__name__).warning(
+            "%d checkpoints of runs %s left out: non-finite weights or weights above %g "
+            "(data.max_abs_weight)",
+            len(zoo.excluded),
+            sorted({run for run, _ in zoo.excluded}),
+            config.data.max_abs_weight,
+        )
     splits = split_zoo(zoo, config.data, seed)
     graphs = zoo_graphs(zoo, with_statistics=config.model.name == "statnn")
     split_of = {run: split for split, runs in splits.items() for run in runs}

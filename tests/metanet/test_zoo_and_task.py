@@ -1,9 +1,10 @@
 import dataclasses
+import shutil
 
 import pytest
 import torch
 
-from gnnlib.io import safe_torch_load
+from gnnlib.io import atomic_torch_save, safe_torch_load
 from gnnlib.metanet import task
 from gnnlib.metanet.zoo import ModelZoo, build_zoo, run_path, sample_spec, split_runs
 
@@ -39,6 +40,24 @@ def test_zoo_records_accuracy_and_gap_per_checkpoint(zoo_dir):
         assert graph.y.item() == checkpoint.test_acc and graph.run.item() == checkpoint.run
     with pytest.raises(FileNotFoundError, match="gnnlib zoo build"):
         ModelZoo(zoo_dir / "missing")
+
+
+def test_diverged_checkpoints_are_left_out(zoo_dir, tmp_path):
+    for path in zoo_dir.iterdir():
+        shutil.copy(path, tmp_path / path.name)
+    record = safe_torch_load(run_path(tmp_path, 1))
+    first, second = record["checkpoints"][:2]
+    next(iter(first["state_dict"].values()))[0] = 5e25  # as a run that diverged
+    next(iter(second["state_dict"].values()))[0] = float("nan")
+    atomic_torch_save(record, run_path(tmp_path, 1))
+
+    full = ModelZoo(zoo_dir)
+    zoo = ModelZoo(tmp_path)
+    assert zoo.excluded == [(1, first["epoch"]), (1, second["epoch"])]
+    assert len(zoo) == len(full) - 2
+    assert (1, first["epoch"]) not in {(c.run, c.epoch) for c in zoo}
+    kept_huge = ModelZoo(tmp_path, max_abs_weight=None)  # finite ones all kept
+    assert kept_huge.excluded == [(1, second["epoch"])]
 
 
 def test_specs_depend_only_on_seed_and_index():
