@@ -53,9 +53,9 @@ def load_records(results_dir: str | os.PathLike) -> list[tuple[Path, ResultRecor
     return [(p, ResultRecord.load(p)) for p in paths]
 
 
-def display_scale(method: str, dataset: str, metric: str) -> float:
+def display_scale(method: str, dataset: str, metric: str, setting: str | None = None) -> float:
     """The factor applied to our raw metric values for display (see the module docstring)."""
-    paper = PAPER_NUMBERS.get((method, dataset, metric))
+    paper = PAPER_NUMBERS.get((method, dataset, setting, metric))
     if paper is not None:
         return paper.scale
     # acc_prod, rocauc_ind, ...: the settings' parts of a percent-type metric
@@ -131,9 +131,9 @@ def _result_rows(
         splits = sorted(summary["metrics"], key=lambda s: (_SPLIT_ORDER.get(s, 3), s))
         for split in splits:
             for metric, stats in summary["metrics"][split].items():
-                scale = display_scale(method, dataset, metric)
+                scale = display_scale(method, dataset, metric, setting)
                 ours = f"{_fmt(stats['mean'] * scale, scale)} ± {_fmt(stats['std'] * scale, scale)}"
-                paper = PAPER_NUMBERS.get((method, dataset, metric))
+                paper = PAPER_NUMBERS.get((method, dataset, setting, metric))
                 paper_text = diff_text = "—"
                 if paper is not None and split == _PAPER_SPLIT:
                     paper_text = _fmt(paper.mean, scale)

@@ -116,3 +116,13 @@ def test_settings_get_their_own_rows(tmp_path):
     # without any setting the column is not shown
     _save(tmp_path / "other", "gcn", "Cora", 0, {"test": {"acc": 0.815}})
     assert "| setting |" not in render_report(tmp_path / "other")
+
+
+def test_paper_numbers_are_shown_only_beside_their_own_protocol(tmp_path):
+    # GLNN's transductive figure beside a transductive GLNN run; Kipf & Welling's
+    # public-split GCN figure not beside a GCN teacher trained on GLNN's split
+    _save(tmp_path, "glnn", "Cora", 0, {"test": {"acc": 0.80}}, setting="transductive")
+    _save(tmp_path, "gcn", "Cora", 0, {"test": {"acc": 0.81}}, setting="transductive")
+    report = render_report(tmp_path)
+    assert "| 80.54 ± 1.35 |" in _row(report, "glnn", "Cora", "transductive", "test", "acc")
+    assert _row(report, "gcn", "Cora", "transductive", "test", "acc").endswith("| — | — |")
