@@ -59,6 +59,25 @@ def collect_versions() -> dict[str, str | None]:
     return versions
 
 
+def _command_line(argv: Sequence[str] | None = None) -> list[str]:
+    """``argv`` (default ``sys.argv``) with the program named portably.
+
+    ``python -m gnnlib.cli`` puts the module's absolute path in ``argv[0]``; a record
+    must not carry this machine's folders, so a program inside the checkout is named
+    relative to it and one elsewhere by its file name. Arguments are kept as typed.
+    """
+    argv = list(sys.argv if argv is None else argv)
+    if argv and os.path.isabs(argv[0]):
+        program = Path(argv[0])
+        checkout = Path(__file__).resolve().parents[2]
+        argv[0] = (
+            program.relative_to(checkout).as_posix()
+            if program.is_relative_to(checkout)
+            else program.name
+        )
+    return argv
+
+
 def _git(*args: str) -> str | None:
     """Output of ``git <args>`` run in gnnlib's source folder, or None outside a checkout."""
     # The folder of the imported gnnlib, not the working directory: the commit must
@@ -151,7 +170,7 @@ class ResultRecord:
     git_commit: str | None = dataclasses.field(default_factory=git_commit)
     git_dirty: bool | None = dataclasses.field(default_factory=git_dirty)
     created_at: str | None = dataclasses.field(default_factory=_now_iso)
-    command: list[str] | None = dataclasses.field(default_factory=lambda: list(sys.argv))
+    command: list[str] | None = dataclasses.field(default_factory=_command_line)
 
     def __post_init__(self) -> None:
         for name in ("method", "dataset", "setting"):

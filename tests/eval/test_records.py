@@ -1,11 +1,13 @@
 """Result records round-trip, validate their keys, and aggregate with population std."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
+from gnnlib.eval import records
 from gnnlib.eval.records import (
     ResultRecord,
     aggregate,
@@ -189,3 +191,11 @@ def test_stored_record_without_provenance_gets_none_not_current_environment():
     r = ResultRecord.from_dict(data)
     assert r.versions is None and r.git_commit is None and r.created_at is None
     assert r.command is None and r.git_dirty is None
+
+
+def test_recorded_command_carries_no_machine_folders():
+    checkout = Path(records.__file__).resolve().parents[2]
+    module = str(checkout / "gnnlib" / "cli.py")  # what `python -m gnnlib.cli` puts in argv[0]
+    assert records._command_line([module, "run", "x.yaml"]) == ["gnnlib/cli.py", "run", "x.yaml"]
+    assert records._command_line(["/opt/env/bin/gnnlib", "run"]) == ["gnnlib", "run"]
+    assert records._command_line([".venv/bin/gnnlib", "run"]) == [".venv/bin/gnnlib", "run"]
