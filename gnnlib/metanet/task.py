@@ -34,7 +34,7 @@ from gnnlib.metanet.deepsets import ParameterDeepSets
 from gnnlib.metanet.gmn import GMN, edge_value_scale
 from gnnlib.metanet.neural_graph import NeuralGraphGNN, kernel_shape, neural_graph
 from gnnlib.metanet.statnn import StatNN, weight_statistics
-from gnnlib.metanet.zoo import ModelZoo, split_runs
+from gnnlib.metanet.zoo import MAX_ABS_WEIGHT, ModelZoo, split_runs
 from gnnlib.tasks.common import TrainConfig, result_record
 from gnnlib.train import Checkpointer, EarlyStopping, get_logger, seed_everything
 from gnnlib.train.graph_batches import predict_graph_batches, train_graph_batches
@@ -54,7 +54,7 @@ class ZooDataConfig:
     train_fraction: float = 1.0
     ood_width: int | None = None
     batch_size: int = 8
-    max_abs_weight: float | None = 1e4
+    max_abs_weight: float | None = MAX_ABS_WEIGHT
 
 
 @dataclass
