@@ -24,6 +24,10 @@ machine is shared and noisy; absolute times drift):
    ``gcn_norm`` and scatter-based message passing at every call), reproduced here on
    the same weights and checked to give the same output.
 
+The throughput part runs on ``--device`` (``cuda`` on a GPU machine: batches and model
+there, every round ended by a device synchronisation); the precomputation is a CPU
+preprocessing step and always runs on the CPU.
+
     GNNLIB_DATA=../shared/data python benchmarks/drew_hops.py [--graphs 1000] [--rounds 3]
 """
 
@@ -110,7 +114,9 @@ class MaskedHops:
 
 def concatenated_hops(batch, max_hops: int) -> tuple[torch.Tensor, torch.Tensor]:
     parts = [batch.edge_index] + [batch[f"hop{k}_edge_index"] for k in range(2, max_hops + 1)]
-    hop = torch.cat([torch.full((p.size(1),), k) for k, p in enumerate(parts, start=1)])
+    hop = torch.cat(
+        [torch.full((p.size(1),), k, device=p.device) for k, p in enumerate(parts, start=1)]
+    )
     return torch.cat(parts, dim=1), hop
 
 
@@ -120,7 +126,8 @@ def step(model: DRewModel, batch, hops) -> None:
 
 
 def loss_of(model: DRewModel, batch, h: torch.Tensor) -> torch.Tensor:
-    out = model.head(torch.zeros(batch.num_graphs, h.size(1)).index_add_(0, batch.batch, h))
+    pooled = h.new_zeros(batch.num_graphs, h.size(1)).index_add_(0, batch.batch, h)
+    out = model.head(pooled)
     return F.binary_cross_entropy_with_logits(out, batch.y)
 
 
@@ -157,6 +164,7 @@ def main() -> None:
     parser.add_argument(
         "--widths", type=int, nargs="+", default=[130, 32], help="130: the paper's model"
     )
+    parser.add_argument("--device", default="cpu", help="where the throughput part runs")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/drew_hops.json"))
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -215,7 +223,8 @@ def main() -> None:
 
     # 2. training throughput ----------------------------------------------------------
     shelled = add_hop_shells([g.clone() for g in graphs[: 128 * args.batches]], K)
-    batches = list(DataLoader(shelled, batch_size=128))
+    device = torch.device(args.device)
+    batches = [b.to(device) for b in DataLoader(shelled, batch_size=128)]
     num_graphs = sum(b.num_graphs for b in batches)
     masked = "official mask edge_index[:, hop == k], our CSR convs"
     official = "official DRewGNNStage forward (PyG GCNConv on edge_index)"
@@ -229,7 +238,7 @@ def main() -> None:
     throughput = {}
     for width in args.widths:
         config = DRewModelConfig(kind="drew", conv="gcn", layers=K, hidden=width, nu=None)
-        model = DRewModel(config, 9, 10, categorical=True).eval()  # no batch-norm drift
+        model = DRewModel(config, 9, 10, categorical=True).to(device).eval()  # no BN drift
         with torch.no_grad():  # the official forward is the same function of the weights
             b = batches[0]
             ours = model.body(model.node_input(b.x), HopGraph(b, b.num_nodes), None)
@@ -269,6 +278,8 @@ def main() -> None:
                     for b in batches:
                         model.zero_grad()
                         work(b, provider(b))
+                    if device.type == "cuda":  # kernels run asynchronously
+                        torch.cuda.synchronize(device)
                     runs[name].append(time.perf_counter() - start)
             label = f"{task}, width {width}" if task == "forward+backward" else task
             rows = {
@@ -291,7 +302,13 @@ def main() -> None:
     record = {
         "benchmark": "drew_hops",
         "args": vars(args) | {"out": str(args.out)},
-        "machine": {"processor": platform.processor(), "threads": args.threads},
+        "machine": {
+            "processor": platform.processor(),
+            "threads": args.threads,
+            "throughput_device": torch.cuda.get_device_name(device)
+            if device.type == "cuda"
+            else "cpu",
+        },
         "versions": {"torch": torch.__version__, "torch_geometric": torch_geometric.__version__},
         "precompute": precompute,
         "throughput": throughput,
