@@ -77,8 +77,11 @@ def test_drew_learns_a_small_ring_transfer(tmp_path):
     assert record.metrics["model"]["hidden"] == 16
 
 
-def test_background_collation_leaves_the_training_unchanged(tmp_path):
-    def losses(num_workers: int) -> list[float]:
+def test_batching_leaves_the_training_unchanged(tmp_path):
+    """Background collation (DataLoader workers) and device-resident batches give the
+    losses and metrics of the plain DataLoader."""
+
+    def history(num_workers: int, resident: bool = False) -> list[dict]:
         config = DRewConfig(
             method="drew-gcn",
             data=DRewDataConfig(
@@ -87,14 +90,18 @@ def test_background_collation_leaves_the_training_unchanged(tmp_path):
                 num_rings=60,
                 batch_size=8,
                 num_workers=num_workers,
+                resident=resident,
             ),
             model=DRewModelConfig(layers=3, nu=1, hidden=8, readout="target"),
             train=DRewTrainConfig(epochs=3, optimizer="adam", lr=0.01, scheduler="none"),
         )
-        run(config, 0, torch.device("cpu"), tmp_path / str(num_workers))
-        checkpoint = safe_torch_load(
-            tmp_path / str(num_workers) / "checkpoints" / "epoch-000002.pt"
-        )
-        return [epoch["loss"] for epoch in checkpoint["states"]["history"]["epochs"]]
+        out = tmp_path / f"{num_workers}-{resident}"
+        run(config, 0, torch.device("cpu"), out)
+        checkpoint = safe_torch_load(out / "checkpoints" / "epoch-000002.pt")
+        return checkpoint["states"]["history"]["epochs"]
 
-    assert losses(2) == losses(0)
+    plain = history(0)
+    assert history(2) == plain
+    assert history(0, resident=True) == plain
+    with pytest.raises(ValueError, match="resident: false to use workers"):
+        DRewDataConfig(name="RingTransfer", resident=True, num_workers=2)
