@@ -4,9 +4,9 @@ PyG's ``DataLoader`` collates every batch on the CPU: it takes the graphs one by
 concatenates their tensors and offsets their index tensors, then the batch is copied to
 the device. On Peptides-func with DRew's hop shells that collation takes 2-4 s of CPU
 per training epoch (seven ``hop{k}_edge_index`` sets per graph), time a GPU spends
-waiting when the CPU is the scarce resource (``benchmarks/graph_batching.py``). :class:`ResidentGraphLoader` collates the
-graphs once, keeps the result on the device, and gathers a batch there with a few
-vectorised index operations.
+waiting when the CPU is the scarce resource (``benchmarks/graph_batching.py``).
+:class:`ResidentGraphLoader` collates the graphs once, keeps the result on the device,
+and gathers a batch there with a few vectorised index operations.
 
 It yields the same batches as ``DataLoader(graphs, batch_size, shuffle)`` in the same
 order: the batch indices are drawn by a ``torch.utils.data.DataLoader`` over the graph
@@ -65,9 +65,11 @@ class ResidentGraphLoader:
                     f"graph {position} has attributes {sorted(graph.keys())}, graph 0 has "
                     f"{keys}: every graph must carry the same attributes"
                 )
-        for key in keys:
-            if key == "num_nodes":
-                continue
+        # num_nodes is kept by PyG as a count, not a tensor: the batch gets the sum
+        self.explicit_num_nodes = "num_nodes" in keys
+        self.keys = [key for key in keys if key != "num_nodes"]
+        self.indexes: set[str] = set()  # node indices, offset per graph when batched
+        for key in self.keys:
             if not isinstance(first[key], Tensor):
                 raise TypeError(
                     f"attribute {key!r} is a {type(first[key]).__name__}, not a tensor; "
@@ -80,23 +82,18 @@ class ResidentGraphLoader:
                     "ResidentGraphLoader knows node-index offsets (PyG's `*index*` "
                     "attributes) and unincremented attributes only"
                 )
-        # num_nodes is kept by PyG as a count, not a tensor: the batch gets the sum
-        self.explicit_num_nodes = "num_nodes" in keys
-        keys = [key for key in keys if key != "num_nodes"]
-        self.keys = keys
+            if increment != 0:
+                self.indexes.add(key)
         self.node_counts = torch.tensor([graph.num_nodes for graph in graphs])
         store, slices = InMemoryDataset.collate(graphs)
         self.values: dict[str, Tensor] = {}
         self.cat_dims: dict[str, int] = {}
         self.slices: dict[str, Tensor] = {}  # on the CPU: batch sizes are read there
-        self.indexes: set[str] = set()
-        for key in keys:
+        for key in self.keys:
             value = store[key]
             self.values[key] = value.to(self.device)
             self.cat_dims[key] = first.__cat_dim__(key, first[key]) % max(value.dim(), 1)
             self.slices[key] = slices[key]
-            if first.__inc__(key, first[key]) != 0:
-                self.indexes.add(key)
         self.device_slices = {key: s.to(self.device) for key, s in self.slices.items()}
         self.device_node_counts = self.node_counts.to(self.device)
         # Draws batch positions as PyG's DataLoader draws batches of graphs: same sampler,
