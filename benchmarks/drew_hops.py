@@ -35,14 +35,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import statistics
 import time
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-import torch_geometric
+from machine import machine_record
 from torch_geometric.data import Data
 from torch_geometric.loader import DataLoader
 from torch_geometric.nn.conv.gcn_conv import gcn_norm
@@ -302,14 +301,7 @@ def main() -> None:
     record = {
         "benchmark": "drew_hops",
         "args": vars(args) | {"out": str(args.out)},
-        "machine": {
-            "processor": platform.processor(),
-            "threads": args.threads,
-            "throughput_device": torch.cuda.get_device_name(device)
-            if device.type == "cuda"
-            else "cpu",
-        },
-        "versions": {"torch": torch.__version__, "torch_geometric": torch_geometric.__version__},
+        "machine": machine_record(args.threads, device),
         "precompute": precompute,
         "throughput": throughput,
     }

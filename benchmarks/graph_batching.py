@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import statistics
 import time
 from pathlib import Path
 
 import torch
-import torch_geometric
+from machine import machine_record
 from torch_geometric.loader import DataLoader
 
 from gnnlib.data.resident import ResidentGraphLoader
@@ -89,12 +88,7 @@ def main() -> None:
     record = {
         "benchmark": "graph_batching",
         "args": vars(args) | {"out": str(args.out)},
-        "machine": {
-            "processor": platform.processor(),
-            "threads": args.threads,
-            "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
-        },
-        "versions": {"torch": torch.__version__, "torch_geometric": torch_geometric.__version__},
+        "machine": machine_record(args.threads, device),
         "graphs": len(train),
         "resident_setup_s": setup_s,
         "epoch": rows,
