@@ -34,21 +34,19 @@ preprocessing step and always runs on the CPU.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import time
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from machine import machine_record
+from bench_record import write_record
 from torch_geometric.data import Data
 from torch_geometric.loader import DataLoader
 from torch_geometric.nn.conv.gcn_conv import gcn_norm
 from torch_geometric.utils import dense_to_sparse, to_dense_adj
 
 from gnnlib.data import load
-from gnnlib.io import atomic_write_text
 from gnnlib.nn import Adjacency
 from gnnlib.rewiring import (
     DRewModel,
@@ -298,15 +296,7 @@ def main() -> None:
                     f"{row['speedup_of_gnnlib']:>7.2f}x"
                 )
 
-    record = {
-        "benchmark": "drew_hops",
-        "args": vars(args) | {"out": str(args.out)},
-        "machine": machine_record(args.threads, device),
-        "precompute": precompute,
-        "throughput": throughput,
-    }
-    atomic_write_text(args.out, json.dumps(record, indent=2))
-    print(f"written to {args.out}")
+    write_record("drew_hops", args, device, precompute=precompute, throughput=throughput)
 
 
 if __name__ == "__main__":

@@ -14,17 +14,15 @@ on the first epoch before timing).
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import time
 from pathlib import Path
 
 import torch
-from machine import machine_record
+from bench_record import write_record
 from torch_geometric.loader import DataLoader
 
 from gnnlib.data.resident import ResidentGraphLoader
-from gnnlib.io import atomic_write_text
 from gnnlib.rewiring.data import graph_splits
 from gnnlib.train import seed_everything
 
@@ -85,16 +83,9 @@ def main() -> None:
             f"  {name:<50}{row['median_epoch_s']:>7.2f} s/epoch {row['time_over_resident']:>6.2f}x"
         )
     print(f"  resident copy built once in {setup_s:.1f} s")
-    record = {
-        "benchmark": "graph_batching",
-        "args": vars(args) | {"out": str(args.out)},
-        "machine": machine_record(args.threads, device),
-        "graphs": len(train),
-        "resident_setup_s": setup_s,
-        "epoch": rows,
-    }
-    atomic_write_text(args.out, json.dumps(record, indent=2))
-    print(f"written to {args.out}")
+    write_record(
+        "graph_batching", args, device, graphs=len(train), resident_setup_s=setup_s, epoch=rows
+    )
 
 
 if __name__ == "__main__":
