@@ -83,19 +83,26 @@ def _run(args: argparse.Namespace) -> int:
         "%s: task %s, seeds %s, device %s, results in %s", args.config, task, seeds, device, out
     )
 
-    records = []
+    # Every seed record already in the folder must come from this experiment, checked
+    # before anything runs: the folder never mixes two experiments.
+    finished = {}
+    for path in sorted(out.glob(f"{config.method}__{config.data.name}__seed*.json")):
+        record = ResultRecord.load(path)
+        _check_same_config(schema, record.config, config, path)
+        finished[record.seed] = record
     for seed in seeds:
-        record_path = out / f"{config.method}__{config.data.name}__seed{seed}.json"
-        if record_path.exists():
-            record = ResultRecord.load(record_path)
-            _check_same_config(schema, record.config, config, record_path)
-            log.info("seed %d: already finished, reusing %s", seed, record_path)
+        if seed in finished:
+            log.info("seed %d: already finished, reusing its record in %s", seed, out)
         else:
-            record = run_one(config, seed, device, out / f"seed{seed}")
-            record.save(out)
-        log.info("seed %d: %s", seed, _summary(record.metrics))
-        records.append(record)
-    save_aggregate(aggregate(records), out)
+            finished[seed] = run_one(config, seed, device, out / f"seed{seed}")
+            finished[seed].save(out)
+        log.info("seed %d: %s", seed, _summary(finished[seed].metrics))
+    # The aggregate covers every seed of the experiment in the folder, so that seeds run
+    # by separate processes (one per seed, side by side) add up instead of the last
+    # process's seeds replacing the others'.
+    if len(finished) > len(seeds):
+        log.info("aggregate of seeds %s (all in %s)", sorted(finished), out)
+    save_aggregate(aggregate([finished[seed] for seed in sorted(finished)]), out)
     print(render_report(out))
     return 0
 

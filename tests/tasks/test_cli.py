@@ -115,3 +115,19 @@ def test_reused_records_accept_new_default_fields_and_refuse_changed_values(
     assert "already finished" in capsys.readouterr().err
     assert main([*args, "--set", "train.lr=0.5"]) == 2
     assert "written by a different config" in capsys.readouterr().err
+
+
+def test_seeds_run_one_per_process_add_up_in_the_aggregate(require_data, tmp_path, capsys):
+    require_data("Planetoid/Cora")
+    args = ["run", str(GCN_CORA), "--out", str(tmp_path), "--set", "train.epochs=2"]
+    for seed in (1, 0):  # as two processes, one seed each
+        assert main([*args, "--set", f"seeds=[{seed}]"]) == 0
+    summary = json.loads((tmp_path / "gcn__Cora__aggregate.json").read_text())
+    assert summary["seeds"] == [0, 1]
+    accuracies = [_record(tmp_path, seed)["metrics"]["test"]["acc"] for seed in (0, 1)]
+    assert summary["metrics"]["test"]["acc"]["values"] == accuracies
+    capsys.readouterr()
+    # another experiment's seed is refused before it runs: the folder never mixes two
+    assert main([*args, "--set", "seeds=[2]", "--set", "train.lr=0.5"]) == 2
+    assert "written by a different config" in capsys.readouterr().err
+    assert not (tmp_path / "gcn__Cora__seed2.json").exists()
