@@ -2,8 +2,8 @@
 
 PyG's ``DataLoader`` collates every batch on the CPU: it takes the graphs one by one,
 concatenates their tensors and offsets their index tensors, then the batch is copied to
-the device. On Peptides-func with DRew's hop shells that collation takes 2-4 s of CPU
-per training epoch (seven ``hop{k}_edge_index`` sets per graph), time a GPU spends
+the device. On Peptides-func with DRew's hop shells that collation takes 1.3-2.3 s of
+CPU per training epoch (seven ``hop{k}_edge_index`` sets per graph), time a GPU spends
 waiting when the CPU is the scarce resource (``benchmarks/graph_batching.py``).
 :class:`ResidentGraphLoader` collates the graphs once, keeps the result on the device,
 and gathers a batch there with a few vectorised index operations.
