@@ -100,7 +100,7 @@ def measure(args: argparse.Namespace, degree: int) -> dict:
     seed_everything(0)
     x, edges = synthetic_graph(args.nodes, degree, args.features)
     # GLNN's SAGE: one weight over the mean of a node and its neighbours (self-loops).
-    teacher_config = TeacherConfig(conv_options={"root_weight": False}, self_loops=True)
+    teacher_config = TeacherConfig(conv_options={"aggr": "gcn"}, self_loops=True)
     adj_t = teacher_adjacency(teacher_config, edges, args.nodes)
     del edges
     teacher = teacher_config.build_model(args.features, args.classes).eval()

@@ -40,9 +40,11 @@ class TeacherConfig(EncoderConfig):
     5e-4, neighbour-sampled minibatches (``fan_out`` per layer, ``batch_size`` seed
     nodes) and layer-wise full-neighbour inference. An empty ``fan_out`` trains
     full-batch (GCN, GAT, APPNP). ``appnp_*`` / ``edge_dropout`` configure
-    :class:`~gnnlib.distill.APPNP`. ``self_loops`` adds a self-loop to every node, so
-    that with ``conv_options: {root_weight: false}`` SAGE averages over the node and its
-    neighbours with one weight, as DGL's ``gcn`` aggregator in GLNN's and KRD's code.
+    :class:`~gnnlib.distill.APPNP`. ``self_loops`` adds a self-loop to every node, as
+    GLNN's and KRD's graphs have (their adjacency is built from ``A + I``). GLNN's and
+    KRD's SAGE is DGL's ``gcn`` aggregator, ``conv_options: {aggr: gcn}``
+    (:class:`~gnnlib.nn.SAGEGCNConv`): one weight over the mean of the node and its
+    (sampled) neighbours, the node always in it.
     """
 
     conv: str = "sage"

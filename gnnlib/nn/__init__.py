@@ -9,6 +9,7 @@ from gnnlib.nn.mlp import MLP
 from gnnlib.nn.norm import make_activation, make_norm
 from gnnlib.nn.pool import global_pool
 from gnnlib.nn.pure import PureConv
+from gnnlib.nn.sage_gcn import SAGEGCNConv
 
 __all__ = [
     "CONVS",
@@ -18,6 +19,7 @@ __all__ = [
     "Encoder",
     "GatedGCNConv",
     "PureConv",
+    "SAGEGCNConv",
     "apply_conv",
     "as_adjacency",
     "build_conv",

@@ -6,8 +6,9 @@ which adjacency form the conv reads (:class:`~gnnlib.nn.adjacency.Adjacency` con
 once per forward), whether it takes edge features, and whether it updates them.
 
 The convs are PyG's own classes where PyG has one, so their state dicts, docs and
-update rules are PyG's; :class:`~gnnlib.nn.pure.PureConv` and
-:class:`~gnnlib.nn.gatedgcn.GatedGCNConv` are ours.
+update rules are PyG's; :class:`~gnnlib.nn.pure.PureConv`,
+:class:`~gnnlib.nn.gatedgcn.GatedGCNConv` and :class:`~gnnlib.nn.sage_gcn.SAGEGCNConv`
+(``sage`` with ``aggr='gcn'``) are ours.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from gnnlib.nn.adjacency import Adjacency
 from gnnlib.nn.gatedgcn import GatedGCNConv
 from gnnlib.nn.mlp import MLP
 from gnnlib.nn.pure import PureConv
+from gnnlib.nn.sage_gcn import SAGEGCNConv
 
 #: How a conv reads the graph: ``'gcn'`` the GCN-normalised CSR, ``'csr'`` the plain
 #: (unweighted) CSR product, ``'weighted'`` the CSR with edge weights as values,
@@ -65,6 +67,10 @@ def _gcn(
 
 
 def _sage(in_channels: int, out_channels: int, is_output: bool, **options: Any) -> SAGEConv:
+    # aggr='gcn' is DGL's name for GraphSAGE-GCN, which PyG's SAGEConv has no aggr for.
+    if options.get("aggr") == "gcn":
+        del options["aggr"]
+        return SAGEGCNConv(in_channels, out_channels, **options)
     return SAGEConv(in_channels, out_channels, **options)
 
 
@@ -152,7 +158,8 @@ def build_conv(
     name: str, in_channels: int, out_channels: int, is_output: bool = False, **options: Any
 ) -> torch.nn.Module:
     """Build conv ``name``; ``options`` pass through to its class (e.g. ``heads`` for GAT,
-    ``edge_dim`` for GINE/GAT, ``aggr`` for SAGE). An option the class does not take is
+    ``edge_dim`` for GINE/GAT, ``aggr`` for SAGE, where ``'gcn'`` builds
+    :class:`~gnnlib.nn.sage_gcn.SAGEGCNConv`). An option the class does not take is
     an error naming the conv and the option."""
     spec = conv_spec(name)
     try:

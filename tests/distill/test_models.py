@@ -74,13 +74,19 @@ def test_gcn_aggregator_sage_teacher_averages_node_and_neighbours():
     x, edges = _graph()
     edges = edges[:, edges[0] != edges[1]].unique(dim=1)
     config = TeacherConfig(
-        conv="sage", layers=1, fan_out=[3], conv_options={"root_weight": False}, self_loops=True
+        conv="sage", layers=1, fan_out=[3], conv_options={"aggr": "gcn"}, self_loops=True
     )
     model = config.build_model(6, 3).eval()
     adj_t = teacher_adjacency(config, edges, 40)
     dense = torch.zeros(40, 40)
     dense[edges[1], edges[0]] = 1.0
-    dense += torch.eye(40)
+    # DGL's gcn aggregator on GLNN's self-looped graph: the node is its own neighbour
+    # and joins the mean once more as itself.
+    dense += 2 * torch.eye(40)
     mean = dense @ x / dense.sum(1, keepdim=True)
     lin = model.convs[0].lin_l
     torch.testing.assert_close(model(x, adj_t), lin(mean))
+    # Sampled: a one-neighbour sample still averages the node with itself.
+    n_id, local = sample_subgraph(adj_t, torch.tensor([7]), [1])
+    neighbour = x[n_id[local[0, 0]]]
+    torch.testing.assert_close(model(x[n_id], local)[0], lin((x[7] + neighbour) / 2))

@@ -1,0 +1,63 @@
+"""GraphSAGE with the GCN aggregator ("GraphSAGE-GCN"), as DGL's ``SAGEConv(..., 'gcn')``."""
+
+from __future__ import annotations
+
+import torch.nn.functional as F
+from torch import Tensor
+from torch_geometric.nn import SAGEConv
+
+
+class SAGEGCNConv(SAGEConv):
+    r"""GraphSAGE whose aggregator averages the node's own state with its neighbours'
+    under one weight (Hamilton et al., 2017, "GraphSAGE-GCN"):
+
+    .. math::
+        \mathbf{x}'_i = \mathbf{W} \, \frac{\mathbf{x}_i + \sum_{j \in \mathcal{N}(i)}
+        \mathbf{x}_j}{|\mathcal{N}(i)| + 1} + \mathbf{b}
+
+    The node's own state is *always* in the mean, whatever edges the adjacency holds:
+    with neighbour sampling, :math:`\mathcal{N}(i)` is the sampled set, and the node is
+    not left out when its self-loop was not drawn. This is DGL's ``gcn`` aggregator, the
+    SAGE teacher of GLNN's and KRD's official code. On a graph that already has
+    self-loops (theirs do), the node counts twice: once as its own neighbour, once as
+    itself. PyG's ``SAGEConv(root_weight=False)`` on a self-looped graph differs in
+    training: a sampled neighbourhood holds the node only when its loop is drawn.
+
+    Args:
+        in_channels, out_channels: input and output widths (bipartite ``(int, int)``
+            input is not supported: source and target states are averaged together).
+        **kwargs: ``bias``, ``normalize`` of :class:`~torch_geometric.nn.SAGEConv`;
+            ``aggr``, ``root_weight`` and ``project`` are fixed by the aggregator.
+
+    Shapes:
+        input ``x`` ``[N, F]`` or a pair ``(x_source [N, F], x_target [M, F])`` with a
+        ``[M, N]`` adjacency (rows are targets; layer-wise inference passes target
+        chunks this way); output ``[N or M, out_channels]``.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, **kwargs) -> None:
+        fixed = sorted({"aggr", "root_weight", "project"} & set(kwargs))
+        if fixed:
+            raise ValueError(
+                f"SAGEGCNConv fixes {fixed}: the gcn aggregator sums neighbours, averages "
+                "them with the node itself under one weight, and projects nothing first"
+            )
+        if not isinstance(in_channels, int):
+            raise ValueError(
+                f"SAGEGCNConv needs one input width (source and target states are averaged "
+                f"together), got in_channels={in_channels!r}"
+            )
+        super().__init__(in_channels, out_channels, aggr="sum", root_weight=False, **kwargs)
+
+    def forward(self, x: Tensor | tuple[Tensor, Tensor], edge_index, size=None) -> Tensor:
+        source, target = (x, x) if isinstance(x, Tensor) else x
+        if target is None:
+            raise ValueError("SAGEGCNConv needs the target nodes' own states")
+        neighbours = self.propagate(edge_index, x=(source, target), size=size)
+        # Counting neighbours with the same aggregation keeps duplicate edges and every
+        # adjacency form consistent with the sum above.
+        ones = (source.new_ones(source.size(0), 1), target.new_ones(target.size(0), 1))
+        count = self.propagate(edge_index, x=ones, size=size)
+        out = self.lin_l((neighbours + target) / (count + 1))
+        return F.normalize(out, p=2.0, dim=-1) if self.normalize else out
+
