@@ -43,7 +43,7 @@ class SAGEGCNConv(SAGEConv):
                 "them with the node itself under one weight, and projects nothing first"
             )
         if not isinstance(in_channels, int):
-            raise ValueError(
+            raise TypeError(
                 f"SAGEGCNConv needs one input width (source and target states are averaged "
                 f"together), got in_channels={in_channels!r}"
             )
@@ -60,4 +60,3 @@ class SAGEGCNConv(SAGEConv):
         count = self.propagate(edge_index, x=ones, size=size)
         out = self.lin_l((neighbours + target) / (count + 1))
         return F.normalize(out, p=2.0, dim=-1) if self.normalize else out
-
