@@ -47,7 +47,12 @@ def test_target_chunks_give_the_full_rows():
     conv = SAGEGCNConv(5, 4)
     full = conv(x, edges)
     adj_t = to_csr(edges, x.size(0))[0]
-    rows = adj_t.to_dense()[3:7].to_sparse_csr()
+    # Rows 3..6 as layer-wise inference slices them: duplicate edges stay separate entries.
+    crow, col, value = adj_t.crow_indices(), adj_t.col_indices(), adj_t.values()
+    first, last = int(crow[3]), int(crow[7])
+    rows = torch.sparse_csr_tensor(
+        crow[3:8] - first, col[first:last], value[first:last], (4, x.size(0))
+    )
     torch.testing.assert_close(conv((x, x[3:7]), rows), full[3:7])
 
 
@@ -62,3 +67,14 @@ def test_encoder_builds_it_from_conv_options():
 def test_fixed_options_are_refused(option):
     with pytest.raises(ValueError, match=option):
         build_conv("sage", 5, 3, aggr="gcn", **{option: True})
+
+
+def test_edge_weights_weight_the_sum_and_not_the_count():
+    # Node 0 <- node 0 (weight 2) and node 1 (weight 1): DGL's (2·1 + 4 + 1) / (2 + 1).
+    adj = torch.sparse_csr_tensor(
+        torch.tensor([0, 2, 2]), torch.tensor([0, 1]), torch.tensor([2.0, 1.0]), (2, 2)
+    )
+    conv = SAGEGCNConv(1, 1, bias=False)
+    conv.lin_l.weight.data.fill_(1.0)
+    out = conv(torch.tensor([[1.0], [4.0]]), adj)
+    assert out[0].item() == pytest.approx(7 / 3)
