@@ -51,17 +51,22 @@ class SAGEGCNConv(SAGEConv):
                 f"SAGEGCNConv needs one input width (source and target states are averaged "
                 f"together), got in_channels={in_channels!r}"
             )
-        # Aggregating by mean and scaling back by the count measured 1.4x faster on a
-        # CPU CSR adjacency than PyG's sum, which misses torch's reducing sparse kernel.
-        super().__init__(in_channels, out_channels, aggr="mean", root_weight=False, **kwargs)
+        super().__init__(in_channels, out_channels, aggr="sum", root_weight=False, **kwargs)
 
     def forward(self, x: Tensor | tuple[Tensor, Tensor], edge_index, size=None) -> Tensor:
         source, target = (x, x) if isinstance(x, Tensor) else x
         if target is None:
             raise ValueError("SAGEGCNConv needs the target nodes' own states")
-        mean = self.propagate(edge_index, x=(source, target), size=size)
-        count = _in_degree(edge_index, target.size(0)).unsqueeze(-1).to(mean.dtype)
-        out = self.lin_l(torch.addcmul(target, mean, count) / (count + 1))
+        if edge_index.layout == torch.sparse_csr and not edge_index.is_cuda:
+            # torch's reducing CSR kernel: 1.4x faster at 10^6 nodes, mean degree 50, one
+            # thread, than the plain product PyG's sum takes (CUDA has only the plain one).
+            total = torch.sparse.mm(edge_index, source, "sum")
+        else:
+            total = self.propagate(edge_index, x=(source, target), size=size)
+        count = _in_degree(edge_index, target.size(0)).unsqueeze(-1)
+        # In place: neither product needs its output for the backward pass, and fresh
+        # [N, F] temporaries cost as much as the sparse product on sampled subgraphs.
+        out = self.lin_l(total.add_(target).div_(count + 1))
         return F.normalize(out, p=2.0, dim=-1) if self.normalize else out
 
 

@@ -78,3 +78,18 @@ def test_edge_weights_weight_the_sum_and_not_the_count():
     conv.lin_l.weight.data.fill_(1.0)
     out = conv(torch.tensor([[1.0], [4.0]]), adj)
     assert out[0].item() == pytest.approx(7 / 3)
+
+
+def test_gradients_match_the_update_rule():
+    x, edges = _graph()
+    conv = SAGEGCNConv(5, 3)
+    for adj in (edges, to_csr(edges, x.size(0))[0]):
+        inputs = x.clone().requires_grad_()
+        conv.zero_grad()
+        conv(inputs, adj).square().sum().backward()
+        grads = (inputs.grad, conv.lin_l.weight.grad.clone())
+        expected_inputs = x.clone().requires_grad_()
+        conv.zero_grad()
+        _by_hand(conv, expected_inputs, edges).square().sum().backward()
+        torch.testing.assert_close(grads[0], expected_inputs.grad)
+        torch.testing.assert_close(grads[1], conv.lin_l.weight.grad)
