@@ -42,8 +42,10 @@ def plot_metric_vs(
     ax.set_ylabel(ylabel)
     if logx:
         ax.set_xscale("log")
+        _plain_log_ticks(ax.xaxis)
     if logy:
         ax.set_yscale("log")
+        _plain_log_ticks(ax.yaxis)
     ax.grid(alpha=0.3)
     if ys:
         # Beside the axes, not on them: with many series an inside legend hides lines.
@@ -51,3 +53,14 @@ def plot_metric_vs(
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=150, bbox_inches="tight")
     return atomic_write_bytes(path, buffer.getvalue())
+
+
+def _plain_log_ticks(axis) -> None:
+    """Log scale with ticks at 1, 2, 5 per decade written as plain numbers: matplotlib's
+    default labels minor ticks in mathtext when the data span less than a decade, and
+    those labels overprint one another."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    axis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    axis.set_minor_formatter(NullFormatter())
