@@ -6,7 +6,7 @@ import torch
 from torch import Tensor
 
 from gnnlib.nn import MLP
-from gnnlib.nn.adjacency import AdjacencyInput, as_adjacency, select_csr_entries
+from gnnlib.nn.adjacency import AdjacencyInput, as_adjacency, select_csr_entries, sparse_matmul
 
 
 class APPNP(torch.nn.Module):
@@ -73,5 +73,5 @@ class APPNP(torch.nn.Module):
                     torch.rand(propagation.values().numel(), device=x.device) >= self.edge_dropout
                 )
                 matrix = select_csr_entries(propagation, keep, 1.0 / (1.0 - self.edge_dropout))
-            h = (1 - self.alpha) * (matrix @ h) + self.alpha * h0
+            h = (1 - self.alpha) * sparse_matmul(matrix, h) + self.alpha * h0
         return h

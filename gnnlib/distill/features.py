@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from torch import Tensor
 
-from gnnlib.nn.adjacency import Adjacency
+from gnnlib.nn.adjacency import Adjacency, sparse_matmul
 
 
 def propagate_features(x: Tensor, edge_index: Tensor, hops: int) -> Tensor:
@@ -22,5 +22,5 @@ def propagate_features(x: Tensor, edge_index: Tensor, hops: int) -> Tensor:
         return x
     matrix = Adjacency(edge_index, num_nodes=x.size(0)).gcn_csr()
     for _ in range(hops):
-        x = matrix @ x
+        x = sparse_matmul(matrix, x)
     return x

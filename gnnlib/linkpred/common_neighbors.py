@@ -57,7 +57,13 @@ from typing import NamedTuple
 import torch
 from torch import Tensor
 
-from gnnlib.nn.adjacency import csr_entry_rows, row_pointers, select_csr_entries, sparse_csr
+from gnnlib.nn.adjacency import (
+    csr_entry_rows,
+    row_pointers,
+    select_csr_entries,
+    sparse_csr,
+    sparse_matmul,
+)
 
 
 class NeighborOverlap(NamedTuple):
@@ -275,8 +281,9 @@ def subsample_rows(
 
 def pool(sets: Tensor, x: Tensor) -> Tensor:
     r"""Sum node states over each set: :math:`\mathbf{z}_b = \sum_{k \in S_b} w_{bk}\,
-    \mathbf{x}_k`, one sparse-dense product (``torch.sparse.mm``), differentiable in
-    ``x`` and in the set weights.
+    \mathbf{x}_k`, one sparse-dense product
+    (:func:`~gnnlib.nn.adjacency.sparse_matmul`), differentiable in ``x`` and in the set
+    weights.
 
     Shapes: ``sets`` ``torch.sparse_csr`` ``[B, N]``, ``x`` ``[N, F]`` -> ``[B, F]``.
     """
@@ -291,7 +298,7 @@ def pool(sets: Tensor, x: Tensor) -> Tensor:
         )
     if sets.dtype != x.dtype:
         sets = with_values(sets, sets.values().to(x.dtype))
-    return torch.sparse.mm(sets, x)
+    return sparse_matmul(sets, x)
 
 
 def with_values(sets: Tensor, values: Tensor) -> Tensor:

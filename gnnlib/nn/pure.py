@@ -6,7 +6,7 @@ import torch
 from torch import Tensor
 from torch_geometric.utils import spmm
 
-from gnnlib.nn.adjacency import AdjacencyInput, as_adjacency
+from gnnlib.nn.adjacency import AdjacencyInput, as_adjacency, sparse_matmul
 
 
 class PureConv(torch.nn.Module):
@@ -53,7 +53,9 @@ class PureConv(torch.nn.Module):
     def forward(self, x: Tensor, adj: AdjacencyInput) -> Tensor:
         adj = as_adjacency(adj, num_nodes=x.size(0))
         if self.aggr == "gcn":
-            return spmm(adj.gcn_csr(self.add_self_loops), x)
+            return sparse_matmul(adj.gcn_csr(self.add_self_loops), x)
+        if self.aggr == "sum":
+            return sparse_matmul(adj.csr(), x)
         return spmm(adj.csr(), x, reduce=self.aggr)
 
     def __repr__(self) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from gnnlib.nn.adjacency import sparse_matmul
 from gnnlib.nn.mlp import MLP
 from gnnlib.rewiring.delay import delayed_state, hops_at_layer
 from gnnlib.rewiring.hop_shells import HopGraph
@@ -90,7 +91,7 @@ class DRewGINConv(torch.nn.Module):
                 message = torch.relu(x[source] + self.edge_lin(edge_attr))
                 summed = torch.zeros_like(x).index_add_(0, target, message)
             else:
-                summed = adjacency.csr(weighted=False) @ x
+                summed = sparse_matmul(adjacency.csr(weighted=False), x)
             out = out + self.mlp_hops[index](summed)
         return out
 

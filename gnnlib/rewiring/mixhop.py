@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
-from gnnlib.nn.adjacency import Adjacency
+from gnnlib.nn.adjacency import Adjacency, sparse_matmul
 
 
 class MixHopConv(torch.nn.Module):
@@ -51,6 +51,6 @@ class MixHopConv(torch.nn.Module):
         outputs, power, h = [], 0, x
         for p, lin in zip(self.powers, self.lins):
             while power < p:
-                h, power = propagate @ h, power + 1
+                h, power = sparse_matmul(propagate, h), power + 1
             outputs.append(lin(h))
         return torch.cat(outputs, dim=-1)
