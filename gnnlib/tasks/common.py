@@ -70,6 +70,8 @@ def result_record(
     setting: str | None = None,
 ) -> ResultRecord:
     """The record of one finished run; ``started`` is its ``time.perf_counter()`` start.
+    A resumed run's wall time adds the epochs of the processes before it (not their
+    setup); it is ``None`` when those epochs were not timed.
     ``setting`` names the evaluation protocol where a task has several (see
     :class:`~gnnlib.eval.records.ResultRecord`)."""
     return ResultRecord(
@@ -82,6 +84,8 @@ def result_record(
         metrics=metrics,
         best_epoch=result.best_epoch,
         epochs_run=result.epochs_run,
-        wall_time_s=time.perf_counter() - started,
+        wall_time_s=None
+        if result.earlier_time_s is None
+        else time.perf_counter() - started + result.earlier_time_s,
         peak_memory_mb=peak_memory_mb(device),
     )

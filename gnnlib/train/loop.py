@@ -22,14 +22,22 @@ Metrics = dict[str, dict[str, float]]
 
 
 class History:
-    """Per-epoch loss and metrics, checkpointed with the run so that selections made
-    from it after a resumption (e.g. NCN's best epoch per K) see every epoch."""
+    """Per-epoch loss, metrics and seconds, checkpointed with the run so that selections
+    made from it after a resumption (e.g. NCN's best epoch per K) see every epoch, and a
+    resumed run's record counts the time of the epochs run before the interruption."""
 
     def __init__(self) -> None:
         self.epochs: list[dict[str, Any]] = []
 
-    def append(self, epoch: int, loss: float, metrics: Metrics) -> None:
-        self.epochs.append({"epoch": epoch, "loss": loss, "metrics": metrics})
+    def append(self, epoch: int, loss: float, metrics: Metrics, time_s: float) -> None:
+        self.epochs.append({"epoch": epoch, "loss": loss, "metrics": metrics, "time_s": time_s})
+
+    def time_s(self) -> float | None:
+        """Seconds of training and evaluation over every epoch held; ``None`` when an
+        epoch came from a checkpoint written before epochs were timed."""
+        if any("time_s" not in entry for entry in self.epochs):
+            return None
+        return sum(entry["time_s"] for entry in self.epochs)
 
     def best(self, split: str, metric: str, mode: str = "max") -> dict[str, Any]:
         """The entry of the first epoch with the best ``metrics[split][metric]``."""
@@ -48,14 +56,16 @@ class History:
 @dataclass
 class FitResult:
     """What :func:`fit` did: the best epoch by the monitored metric, the epochs run in
-    total (over all resumptions), and the history of every epoch."""
+    total (over all resumptions), the history of every epoch, and ``earlier_time_s``, the
+    seconds of the epochs that processes before a resumption ran (0 for a run that did
+    not resume; ``None`` when their checkpoint predates epoch timing)."""
 
     best_epoch: int
     best_value: float
     epochs_run: int
     resumed_from: int | None
     history: History = field(default_factory=History)
-    train_time_s: float = 0.0
+    earlier_time_s: float | None = 0.0
 
 
 def fit(
@@ -87,12 +97,13 @@ def fit(
         states["scheduler"] = scheduler
     last = checkpointer.load_latest(**states) if checkpointer is not None else None
     first = 0 if last is None else last + 1
+    earlier_time_s = history.time_s()
     epoch = first - 1
-    start = time.perf_counter()
     bar = progress(range(first, epochs), desc=desc)
     for epoch in bar:
         if stopper.should_stop:  # the run stopped right before it was interrupted
             break
+        epoch_start = time.perf_counter()
         loss = train_epoch()
         metrics = evaluate()
         if monitor_split not in metrics or stopper.metric not in metrics[monitor_split]:
@@ -107,7 +118,7 @@ def fit(
                 scheduler.step(value)
             else:
                 scheduler.step()
-        history.append(epoch, loss, metrics)
+        history.append(epoch, loss, metrics, time.perf_counter() - epoch_start)
         bar.set_postfix(loss=f"{loss:.4f}", **{stopper.metric: f"{value:.4f}"})
         if checkpointer is not None:
             checkpointer.save(epoch, force=epoch == epochs - 1, **states)
@@ -120,5 +131,5 @@ def fit(
         epochs_run=epoch + 1,
         resumed_from=last,
         history=history,
-        train_time_s=time.perf_counter() - start,
+        earlier_time_s=earlier_time_s,
     )

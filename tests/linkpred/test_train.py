@@ -129,11 +129,13 @@ def test_each_k_reports_test_hits_at_its_own_best_validation_epoch():
         0,
         1.0,
         {"valid": {"hits@20": 0.5, "hits@50": 0.9}, "test": {"hits@20": 0.1, "hits@50": 0.2}},
+        time_s=1.0,
     )
     history.append(
         1,
         0.9,
         {"valid": {"hits@20": 0.7, "hits@50": 0.9}, "test": {"hits@20": 0.3, "hits@50": 0.4}},
+        time_s=1.0,
     )
     result = FitResult(
         best_epoch=1, best_value=0.7, epochs_run=2, resumed_from=None, history=history
