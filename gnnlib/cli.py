@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gnnlib.config import ConfigError, apply_overrides, from_dict, read_yaml
+
+if TYPE_CHECKING:
+    from gnnlib.eval.records import ResultRecord
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -63,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from gnnlib.eval.records import ResultRecord, aggregate, save_aggregate
+    from gnnlib.eval.records import aggregate, save_aggregate
     from gnnlib.eval.report import render_report
     from gnnlib.tasks.registry import TASKS
     from gnnlib.train import get_logger, resolve_device
@@ -85,11 +92,7 @@ def _run(args: argparse.Namespace) -> int:
 
     # Every seed record already in the folder must come from this experiment, checked
     # before anything runs: the folder never mixes two experiments.
-    finished = {}
-    for path in sorted(out.glob(f"{config.method}__{config.data.name}__seed*.json")):
-        record = ResultRecord.load(path)
-        _check_same_config(schema, record.config, config, path)
-        finished[record.seed] = record
+    finished = _experiment_records(out, schema, config)
     for seed in seeds:
         if seed in finished:
             log.info("seed %d: already finished, reusing its record in %s", seed, out)
@@ -98,13 +101,48 @@ def _run(args: argparse.Namespace) -> int:
             finished[seed].save(out)
         log.info("seed %d: %s", seed, _summary(finished[seed].metrics))
     # The aggregate covers every seed of the experiment in the folder, so that seeds run
-    # by separate processes (one per seed, side by side) add up instead of the last
-    # process's seeds replacing the others'.
-    if len(finished) > len(seeds):
-        log.info("aggregate of seeds %s (all in %s)", sorted(finished), out)
-    save_aggregate(aggregate([finished[seed] for seed in sorted(finished)]), out)
+    # by separate processes (one per seed, side by side) add up. The folder is read
+    # again now, as seeds of processes running beside this one may have finished since
+    # it started, and under a lock, so that of two processes finishing together the
+    # one that writes last has read the other's record.
+    with _locked(out):
+        finished = _experiment_records(out, schema, config)
+        if len(finished) > len(seeds):
+            log.info("aggregate of seeds %s (all in %s)", sorted(finished), out)
+        save_aggregate(aggregate([finished[seed] for seed in sorted(finished)]), out)
     print(render_report(out))
     return 0
+
+
+def _experiment_records(out: Path, schema: type, config: object) -> dict[int, ResultRecord]:
+    """The seed records of ``config``'s experiment in ``out``, each checked to come from
+    ``config``."""
+    from gnnlib.eval.records import ResultRecord
+
+    records = {}
+    for path in sorted(out.glob(f"{config.method}__{config.data.name}__seed*.json")):
+        record = ResultRecord.load(path)
+        _check_same_config(schema, record.config, config, path)
+        records[record.seed] = record
+    return records
+
+
+@contextlib.contextmanager
+def _locked(directory: Path) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``directory`` (released by the kernel if the process
+    dies). Where there is no ``fcntl`` (Windows) nothing is locked, and two seeds that
+    finish at the same moment may leave an aggregate without one of them until a rerun."""
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # closing releases the lock
 
 
 def _check_same_config(schema: type, saved: dict, current: object, path: Path) -> None:

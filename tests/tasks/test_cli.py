@@ -131,3 +131,30 @@ def test_seeds_run_one_per_process_add_up_in_the_aggregate(require_data, tmp_pat
     assert main([*args, "--set", "seeds=[2]", "--set", "train.lr=0.5"]) == 2
     assert "written by a different config" in capsys.readouterr().err
     assert not (tmp_path / "gcn__Cora__seed2.json").exists()
+
+
+def test_a_seed_finished_beside_a_running_process_joins_its_aggregate(
+    require_data, tmp_path, monkeypatch
+):
+    """Two processes, one seed each, started together: the one finishing last must
+    aggregate both, although the other's record did not exist when it started."""
+    require_data("Planetoid/Cora")
+    from gnnlib.tasks import registry
+
+    args = ["run", str(GCN_CORA), "--out", str(tmp_path), "--set", "train.epochs=2"]
+    assert main([*args, "--set", "seeds=[1]"]) == 0
+    beside = tmp_path / "beside"
+    beside.mkdir()
+    (tmp_path / "gcn__Cora__seed1.json").rename(beside / "gcn__Cora__seed1.json")
+    schema, run_one = registry.TASKS["node_classification"]
+
+    def run_while_the_other_process_finishes(config, seed, device, run_dir):
+        (beside / "gcn__Cora__seed1.json").rename(tmp_path / "gcn__Cora__seed1.json")
+        return run_one(config, seed, device, run_dir)
+
+    monkeypatch.setitem(
+        registry.TASKS, "node_classification", (schema, run_while_the_other_process_finishes)
+    )
+    assert main([*args, "--set", "seeds=[0]"]) == 0
+    summary = json.loads((tmp_path / "gcn__Cora__aggregate.json").read_text())
+    assert summary["seeds"] == [0, 1]
