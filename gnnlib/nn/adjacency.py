@@ -223,9 +223,9 @@ def sparse_matmul(adj: Tensor, x: Tensor) -> Tensor:
     gnnlib's own sum aggregations over a CSR adjacency go through here (PyG's convs keep
     PyG's ``spmm``). On the CPU it takes torch's reducing kernel
     (``torch.sparse.mm(adj, x, "sum")``), faster forward and backward than the plain
-    product that ``adj @ x`` and PyG's ``spmm(..., reduce="sum")`` take, by 1.1-2x
-    depending on the graph (``benchmarks/sparse_matmul.py``); that kernel is CPU-only,
-    so other devices keep the plain product.
+    product that ``adj @ x`` and PyG's ``spmm(..., reduce="sum")`` take: by 3-23% on one
+    thread, depending on the graph (``benchmarks/sparse_matmul.py``, quiet machine). That
+    kernel is CPU-only, so other devices keep the plain product.
     """
     if adj.layout == torch.sparse_csr and adj.device.type == "cpu" and x.dim() == 2:
         return torch.sparse.mm(adj, x, "sum")
