@@ -5,7 +5,8 @@ checkpoint is one example whose target is its test accuracy. The settings of the
 map onto the data config: ``families: [cnn]`` (varying CNNs), all families (diverse
 architectures), ``train_fraction: 0.1`` (10% of the training runs), and ``ood_width``
 (train and validate on narrower CNNs, test on the wider ones). Metrics are R^2 and
-Kendall's tau on the test runs, read at the epoch of best validation R^2.
+Kendall's tau on the test runs, read at the epoch of best validation R^2; where the test
+runs span several families, the record also scores each family alone (``test_<family>``).
 
 Models: ``gmn`` (:class:`~gnnlib.metanet.GMN` on parameter graphs), ``statnn``
 (:class:`~gnnlib.metanet.StatNN` on weight statistics), ``deepsets``
@@ -147,6 +148,22 @@ def build_model(
     return ParameterDeepSets(config.hidden, value_scale=scale, readout=tuple(config.readout))
 
 
+def family_metrics(
+    pred: Tensor, target: Tensor, families: list[str]
+) -> dict[str, dict[str, float]]:
+    """``{"test_<family>": {"r2", "tau"}}`` over the test checkpoints of each family
+    alone: over several families, most of R^2 can come from telling the families apart,
+    which these leave out."""
+    metrics = {}
+    for family in sorted(set(families)):
+        mask = torch.tensor([f == family for f in families])
+        metrics[f"test_{family}"] = {
+            "r2": r2(pred[mask], target[mask]),
+            "tau": kendall_tau(pred[mask], target[mask]),
+        }
+    return metrics
+
+
 def predict(model: torch.nn.Module, name: str, batch: Batch) -> Tensor:
     """Predicted accuracy ``[B]`` of a batch of parameter graphs."""
     if name == "gmn":
@@ -173,9 +190,12 @@ def run(config: WeightSpaceConfig, seed: int, device: torch.device, run_dir: Pat
     graphs = zoo_graphs(zoo, with_statistics=config.model.name == "statnn")
     split_of = {run: split for split, runs in splits.items() for run in runs}
     members: dict[str, list[Data]] = {split: [] for split in splits}
+    test_families = []
     for graph, checkpoint in zip(graphs, zoo.checkpoints, strict=True):
         if checkpoint.run in split_of:  # runs left out by train_fraction are in no split
             members[split_of[checkpoint.run]].append(graph)
+            if split_of[checkpoint.run] == "test":
+                test_families.append(checkpoint.spec["family"])
     model = build_model(config.model, members["train"], graphs).to(device)
     if config.model.name == "neuralgraph":
         members = {
@@ -202,13 +222,18 @@ def run(config: WeightSpaceConfig, seed: int, device: torch.device, run_dir: Pat
             device,
         )
 
-    def evaluate(splits: tuple[str, ...] = ("valid", "test")) -> dict[str, dict[str, float]]:
+    def evaluate(
+        splits: tuple[str, ...] = ("valid", "test"), by_family: bool = False
+    ) -> dict[str, dict[str, float]]:
         # Epochs evaluate valid and test only: the train split is as large as both and
-        # its metrics select nothing; the final record has all three.
+        # its metrics select nothing; the final record has all three, and the test
+        # metrics of each family alone.
         metrics = {}
         for split in splits:
             pred, target = predict_graph_batches(model, loaders[split], forward, device)
             metrics[split] = {"r2": r2(pred, target), "tau": kendall_tau(pred, target)}
+            if split == "test" and by_family:
+                metrics.update(family_metrics(pred, target, test_families))
         return metrics
 
     result = fit(
@@ -221,5 +246,5 @@ def run(config: WeightSpaceConfig, seed: int, device: torch.device, run_dir: Pat
         checkpointer=Checkpointer(run_dir / "checkpoints", every=config.train.checkpoint_every),
         desc=f"{config.method} {config.data.name} seed {seed}",
     )
-    metrics = evaluate(("train", "valid", "test"))
+    metrics = evaluate(("train", "valid", "test"), by_family=len(set(test_families)) > 1)
     return result_record(config, config.data.name, seed, metrics, result, start, device, seed)

@@ -79,5 +79,30 @@ def test_task_runs_and_reports_r2_and_tau(zoo_dir, tmp_path, model):
     )
     config.train = dataclasses.replace(config.train, epochs=2)
     record = task.run(config, 0, torch.device("cpu"), tmp_path)
-    assert set(record.metrics) == {"train", "valid", "test"}
+    assert set(record.metrics) == {"train", "valid", "test"}  # one family among the test runs
     assert set(record.metrics["test"]) == {"r2", "tau"}
+
+
+def test_a_test_split_of_several_families_is_also_scored_per_family(zoo_dir, tmp_path):
+    data = task.ZooDataConfig(name="tiny", root=str(zoo_dir), train_ratio=0.25, valid_ratio=0.25)
+    zoo = ModelZoo(zoo_dir)
+    test_runs = task.split_zoo(zoo, data, seed=3)["test"]
+    families = {c.spec["family"] for c in zoo.checkpoints if c.run in test_runs}
+    assert families == {"cnn", "mlp"}
+    config = task.WeightSpaceConfig(
+        method="deepsets", data=data, model=task.MetanetModelConfig(name="deepsets", hidden=8)
+    )
+    config.train = dataclasses.replace(config.train, epochs=2)
+    record = task.run(config, 3, torch.device("cpu"), tmp_path)
+    assert set(record.metrics) == {"train", "valid", "test", "test_cnn", "test_mlp"}
+    assert record.metrics["test_cnn"] != record.metrics["test_mlp"]
+
+
+def test_family_metrics_score_each_family_alone():
+    pred, target = torch.tensor([0.0, 1.0, 1.0, 0.0]), torch.tensor([0.0, 0.0, 1.0, 1.0])
+    metrics = task.family_metrics(pred, target, ["cnn", "vit", "cnn", "vit"])
+    assert metrics == {
+        "test_cnn": {"r2": pytest.approx(1.0), "tau": pytest.approx(1.0)},
+        # residuals 1 and 1 against a variance of 0.25 per point: 1 - 2 / 0.5
+        "test_vit": {"r2": pytest.approx(-3.0), "tau": pytest.approx(-1.0)},
+    }
