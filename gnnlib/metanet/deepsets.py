@@ -6,9 +6,9 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Data
 
-from gnnlib.metanet.gmn import MAX_LAYERS, check_readout, pool_states
+from gnnlib.metanet.gmn import MAX_LAYERS
 from gnnlib.metanet.schema import EdgeType
-from gnnlib.nn import MLP
+from gnnlib.nn import MLP, global_pool
 
 
 class ParameterDeepSets(torch.nn.Module):
@@ -16,25 +16,19 @@ class ParameterDeepSets(torch.nn.Module):
     weight-space baseline of the GMN paper:
 
     .. math::
-        \hat y = \rho\Big(\big\Vert_{\oplus \in \mathrm{readout}} \bigoplus_{w \in \theta}
+        \hat y = \rho\Big(\frac{1}{|\theta|}\sum_{w \in \theta}
             \phi([w, \mathrm{emb}(\mathrm{type}(w)), \mathrm{emb}(\mathrm{layer}(w))])\Big)
 
     It sees each weight with its type and layer but not which neurons it connects.
-    ``value_scale`` rescales values by edge type, and ``readout`` (default: the mean)
-    pools, as in :class:`~gnnlib.metanet.GMN`.
+    ``value_scale`` rescales values by edge type as in :class:`~gnnlib.metanet.GMN`.
 
     Shapes: a ``Batch`` of ``B`` graphs -> ``[B, out_channels]``.
     """
 
     def __init__(
-        self,
-        hidden: int = 64,
-        out_channels: int = 1,
-        value_scale: Tensor | None = None,
-        readout: tuple[str, ...] = ("mean",),
+        self, hidden: int = 64, out_channels: int = 1, value_scale: Tensor | None = None
     ) -> None:
         super().__init__()
-        self.readout = check_readout(readout)
         self.register_buffer(
             "value_scale", torch.ones(len(EdgeType)) if value_scale is None else value_scale
         )
@@ -42,7 +36,7 @@ class ParameterDeepSets(torch.nn.Module):
         self.edge_type = torch.nn.Embedding(len(EdgeType), hidden)
         self.edge_layer = torch.nn.Embedding(MAX_LAYERS, hidden)
         self.phi = MLP([hidden, hidden, hidden], plain_last=False)
-        self.rho = MLP([len(self.readout) * hidden, hidden, out_channels])
+        self.rho = MLP([hidden, hidden, out_channels])
 
     def reset_parameters(self) -> None:
         for module in (self.value, self.edge_type, self.edge_layer, self.phi, self.rho):
@@ -58,5 +52,5 @@ class ParameterDeepSets(torch.nn.Module):
         )
         batch = getattr(graph, "batch", None)
         edge_batch = None if batch is None else batch[graph.edge_index[0, is_param]]
-        num_graphs = getattr(graph, "num_graphs", 1)
-        return self.rho(pool_states(self.phi(element), edge_batch, self.readout, num_graphs))
+        pooled = global_pool(self.phi(element), edge_batch, "mean", getattr(graph, "num_graphs", 1))
+        return self.rho(pooled)

@@ -8,7 +8,6 @@ from torch_geometric.data import Data
 
 from gnnlib.metanet.schema import ACTIVATIONS, EdgeType, NodeType
 from gnnlib.nn import MLP, GatedGCNConv, global_pool
-from gnnlib.nn.pool import POOLINGS
 
 #: Layer indices and kernel/flatten positions at or past these share one embedding.
 MAX_LAYERS = 64
@@ -30,27 +29,6 @@ def edge_value_scale(graphs: list[Data]) -> Tensor:
         if std > 0:
             scale[edge_type] = 1.0 / std
     return scale
-
-
-def check_readout(readout: tuple[str, ...]) -> tuple[str, ...]:
-    """``readout`` as a tuple, or a ``ValueError`` unless it is a non-empty list of
-    distinct poolings from :data:`~gnnlib.nn.pool.POOLINGS`."""
-    readout = tuple(readout)
-    if not readout or len(set(readout)) != len(readout) or not set(readout) <= set(POOLINGS):
-        raise ValueError(
-            f"readout must be a non-empty list of distinct poolings from {POOLINGS}, "
-            f"got {list(readout)}"
-        )
-    return readout
-
-
-def pool_states(
-    states: Tensor, batch: Tensor | None, readout: tuple[str, ...], num_graphs: int
-) -> Tensor:
-    """``[B, len(readout) * F]``: the poolings of ``readout`` of ``states`` ``[E, F]`` per
-    graph, concatenated. A mean hides a statistic of one parameter tensor among all the
-    others of the network; a max keeps extremes, wherever they sit."""
-    return torch.cat([global_pool(states, batch, reduce, num_graphs) for reduce in readout], 1)
 
 
 class GMNLayer(torch.nn.Module):
@@ -146,8 +124,8 @@ class GMN(torch.nn.Module):
     readouts follow:
 
     .. math::
-        \hat y_G = \mathrm{MLP}\Big(\big\Vert_{\oplus \in \mathrm{readout}}
-            \bigoplus_{(i,j) \in E_G} \mathbf{e}^{(L)}_{ij}\Big), \qquad
+        \hat y_G = \mathrm{MLP}\Big(\frac{1}{|E_G|}\sum_{(i,j) \in E_G}
+            \mathbf{e}^{(L)}_{ij}\Big), \qquad
         \hat w_{ij} = \mathrm{MLP}_e(\mathbf{e}^{(L)}_{ij})
 
     (graph-level prediction, e.g. the network's accuracy; and a new value per edge,
@@ -161,8 +139,6 @@ class GMN(torch.nn.Module):
         dropout: dropout on the state updates.
         value_scale: ``[len(EdgeType)]`` factors for the edge values by type (see
             :func:`edge_value_scale`; default all 1). Saved with the model.
-        readout: the poolings :math:`\oplus` over a graph's edges, concatenated
-            (default ``("mean",)``; ``("mean", "max")``; see :func:`pool_states`).
 
     Shapes: a ``Batch`` of ``B`` graphs with ``E`` edges -> ``([B, out_channels], [E])``.
     """
@@ -174,10 +150,8 @@ class GMN(torch.nn.Module):
         out_channels: int = 1,
         dropout: float = 0.0,
         value_scale: Tensor | None = None,
-        readout: tuple[str, ...] = ("mean",),
     ) -> None:
         super().__init__()
-        self.readout = check_readout(readout)
         self.register_buffer(
             "value_scale", torch.ones(len(EdgeType)) if value_scale is None else value_scale
         )
@@ -189,7 +163,7 @@ class GMN(torch.nn.Module):
             torch.nn.Embedding(MAX_POSITIONS, hidden) for _ in range(2)
         )
         self.layers = torch.nn.ModuleList(GMNLayer(hidden, dropout) for _ in range(num_layers))
-        self.graph_head = MLP([len(self.readout) * hidden, hidden, out_channels])
+        self.graph_head = MLP([hidden, hidden, out_channels])
         self.edge_head = MLP([hidden, hidden, 1])
 
     def reset_parameters(self) -> None:
@@ -215,5 +189,5 @@ class GMN(torch.nn.Module):
         batch = getattr(graph, "batch", None)
         edge_batch = None if batch is None else batch[graph.edge_index[0]]
         num_graphs = getattr(graph, "num_graphs", 1)
-        pooled = pool_states(e, edge_batch, self.readout, num_graphs)
+        pooled = global_pool(e, edge_batch, "mean", num_graphs)
         return self.graph_head(pooled), self.edge_head(e).squeeze(-1)

@@ -60,14 +60,10 @@ class ZooDataConfig:
 
 @dataclass
 class MetanetModelConfig:
-    """``readout``: the poolings over a network's parameters, concatenated, of ``gmn``
-    and ``deepsets`` (``[mean]`` or ``[mean, max]``; see :func:`~gnnlib.metanet.gmn.pool_states`)."""
-
     name: Literal["gmn", "statnn", "deepsets", "neuralgraph"] = "gmn"
     hidden: int = 32
     layers: int = 3
     dropout: float = 0.0
-    readout: list[str] = field(default_factory=lambda: ["mean"])
 
 
 @dataclass
@@ -121,22 +117,11 @@ def build_model(
     """The model of ``config``, standardised on the training parameter graphs. ``graphs``
     (every split; only their kernel positions are read) fix the padding of the
     neural-graph edge vectors, so that a family absent from the training runs still fits."""
-    if config.name in ("statnn", "neuralgraph") and config.readout != ["mean"]:
-        raise ValueError(
-            f"model.readout applies to gmn and deepsets; {config.name} has its own, "
-            f"got {config.readout}"
-        )
     if config.name == "statnn":
         return StatNN(torch.cat([g.stats for g in train_graphs]), config.hidden, config.layers)
     scale = edge_value_scale(train_graphs)
     if config.name == "gmn":
-        return GMN(
-            config.hidden,
-            config.layers,
-            dropout=config.dropout,
-            value_scale=scale,
-            readout=tuple(config.readout),
-        )
+        return GMN(config.hidden, config.layers, dropout=config.dropout, value_scale=scale)
     if config.name == "neuralgraph":
         return NeuralGraphGNN(
             kernel_shape(graphs),
@@ -145,7 +130,7 @@ def build_model(
             dropout=config.dropout,
             value_scale=scale,
         )
-    return ParameterDeepSets(config.hidden, value_scale=scale, readout=tuple(config.readout))
+    return ParameterDeepSets(config.hidden, value_scale=scale)
 
 
 def family_metrics(
