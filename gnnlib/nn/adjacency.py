@@ -218,7 +218,9 @@ def sparse_csr(crow: Tensor, col: Tensor, value: Tensor, size: tuple[int, int]) 
 
 def sparse_matmul(adj: Tensor, x: Tensor) -> Tensor:
     r""":math:`\mathbf{A}\mathbf{X}` for a ``torch.sparse_csr`` ``adj`` ``[M, N]`` and a
-    dense ``x`` ``[N, F]``, differentiable in ``x`` and in ``adj``'s values.
+    dense ``x`` ``[N, F]``, differentiable in ``x``, and in ``adj``'s values where its
+    entries are distinct (torch returns no value gradient for a CSR holding an entry
+    twice, with either kernel).
 
     gnnlib's own sum aggregations over a CSR adjacency go through here (PyG's convs keep
     PyG's ``spmm``). On the CPU it takes torch's reducing kernel
