@@ -37,7 +37,7 @@ class History:
         epoch came from a checkpoint written before epochs were timed."""
         if any("time_s" not in entry for entry in self.epochs):
             return None
-        return sum(entry["time_s"] for entry in self.epochs)
+        return sum((entry["time_s"] for entry in self.epochs), 0.0)
 
     def best(self, split: str, metric: str, mode: str = "max") -> dict[str, Any]:
         """The entry of the first epoch with the best ``metrics[split][metric]``."""
