@@ -80,6 +80,51 @@ class GMNLayer(torch.nn.Module):
         return x + h, edge_attr + e_new
 
 
+class GlobalState(torch.nn.Module):
+    r"""A graph-level state beside the node and edge states, as in the graph networks of
+    Battaglia et al. (2018) that the GMN paper builds on: each block reads the mean
+    node and edge states of its graph,
+
+    .. math::
+        \mathbf{u}' = \mathbf{u} + \mathrm{MLP}\Big(\Big[\mathbf{u} \,\Big\|\,
+            \frac{1}{|V|}\sum_i \mathbf{x}_i \,\Big\|\,
+            \frac{1}{|E|}\sum_{ij} \mathbf{e}_{ij}\Big]\Big),
+
+    and the next block's nodes start from :math:`\mathbf{x}_i + W\mathbf{u}'`. A
+    readout of the last :math:`\mathbf{u}` sees pooled states of every depth, not of the
+    last block only. Means and a per-graph broadcast keep the neuron-permutation
+    symmetries.
+
+    Shapes: ``u`` ``[B, hidden]``, ``x`` ``[N, hidden]``, ``e`` ``[E, hidden]`` with
+    their ``[N]`` and ``[E]`` graph indices -> ``([B, hidden], [N, hidden])``: the new
+    global state and the nodes with it added.
+    """
+
+    def __init__(self, hidden: int) -> None:
+        super().__init__()
+        self.update = MLP([3 * hidden, hidden, hidden], norm="layer")
+        self.to_nodes = torch.nn.Linear(hidden, hidden)
+
+    def reset_parameters(self) -> None:
+        self.update.reset_parameters()
+        self.to_nodes.reset_parameters()
+
+    def forward(
+        self, u: Tensor, x: Tensor, batch: Tensor, e: Tensor, edge_batch: Tensor
+    ) -> tuple[Tensor, Tensor]:
+        num_graphs = u.size(0)
+        pooled = torch.cat(
+            [
+                u,
+                global_pool(x, batch, "mean", num_graphs),
+                global_pool(e, edge_batch, "mean", num_graphs),
+            ],
+            dim=1,
+        )
+        u = u + self.update(pooled)
+        return u, x + self.to_nodes(u)[batch]
+
+
 def io_position(graph: Data) -> Tensor:
     """``[N]`` index of each node's position embedding: 0 for a node whose order is free
     (hidden, bias, norm, head), ``1 + rank`` for an input neuron and ``1 +
@@ -128,6 +173,9 @@ class GMN(torch.nn.Module):
             \mathbf{e}^{(L)}_{ij}\Big), \qquad
         \hat w_{ij} = \mathrm{MLP}_e(\mathbf{e}^{(L)}_{ij})
 
+    With ``global_state``, a :class:`GlobalState` follows every block and the
+    graph-level readout is :math:`\hat y_G = \mathrm{MLP}(\mathbf{u}^{(L)})` instead.
+
     (graph-level prediction, e.g. the network's accuracy; and a new value per edge,
     e.g. an edited parameter, written back with
     :func:`~gnnlib.metanet.load_parameter_graph`).
@@ -139,6 +187,7 @@ class GMN(torch.nn.Module):
         dropout: dropout on the state updates.
         value_scale: ``[len(EdgeType)]`` factors for the edge values by type (see
             :func:`edge_value_scale`; default all 1). Saved with the model.
+        global_state: keep a graph-level state (:class:`GlobalState`) and read it out.
 
     Shapes: a ``Batch`` of ``B`` graphs with ``E`` edges -> ``([B, out_channels], [E])``.
     """
@@ -150,6 +199,7 @@ class GMN(torch.nn.Module):
         out_channels: int = 1,
         dropout: float = 0.0,
         value_scale: Tensor | None = None,
+        global_state: bool = False,
     ) -> None:
         super().__init__()
         self.register_buffer(
@@ -163,6 +213,11 @@ class GMN(torch.nn.Module):
             torch.nn.Embedding(MAX_POSITIONS, hidden) for _ in range(2)
         )
         self.layers = torch.nn.ModuleList(GMNLayer(hidden, dropout) for _ in range(num_layers))
+        self.globals = (
+            torch.nn.ModuleList(GlobalState(hidden) for _ in range(num_layers))
+            if global_state
+            else None
+        )
         self.graph_head = MLP([hidden, hidden, out_channels])
         self.edge_head = MLP([hidden, hidden, 1])
 
@@ -184,10 +239,15 @@ class GMN(torch.nn.Module):
             + self.edge_pos[0](pos[:, 0])
             + self.edge_pos[1](pos[:, 1])
         )
-        for layer in self.layers:
-            x, e = layer(x, graph.edge_index, e)
         batch = getattr(graph, "batch", None)
-        edge_batch = None if batch is None else batch[graph.edge_index[0]]
+        if batch is None:
+            batch = graph.node_type.new_zeros(graph.num_nodes)
+        edge_batch = batch[graph.edge_index[0]]
         num_graphs = getattr(graph, "num_graphs", 1)
-        pooled = global_pool(e, edge_batch, "mean", num_graphs)
+        u = x.new_zeros(num_graphs, x.size(1))
+        for depth, layer in enumerate(self.layers):
+            x, e = layer(x, graph.edge_index, e)
+            if self.globals is not None:
+                u, x = self.globals[depth](u, x, batch, e, edge_batch)
+        pooled = u if self.globals is not None else global_pool(e, edge_batch, "mean", num_graphs)
         return self.graph_head(pooled), self.edge_head(e).squeeze(-1)

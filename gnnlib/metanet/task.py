@@ -60,10 +60,14 @@ class ZooDataConfig:
 
 @dataclass
 class MetanetModelConfig:
+    """``global_state`` (GMN only): a graph-level state updated by every block and read
+    out (:class:`~gnnlib.metanet.gmn.GlobalState`)."""
+
     name: Literal["gmn", "statnn", "deepsets", "neuralgraph"] = "gmn"
     hidden: int = 32
     layers: int = 3
     dropout: float = 0.0
+    global_state: bool = False
 
 
 @dataclass
@@ -117,11 +121,19 @@ def build_model(
     """The model of ``config``, standardised on the training parameter graphs. ``graphs``
     (every split; only their kernel positions are read) fix the padding of the
     neural-graph edge vectors, so that a family absent from the training runs still fits."""
+    if config.global_state and config.name != "gmn":
+        raise ValueError(f"model.global_state is a GMN option; model.name is {config.name!r}")
     if config.name == "statnn":
         return StatNN(torch.cat([g.stats for g in train_graphs]), config.hidden, config.layers)
     scale = edge_value_scale(train_graphs)
     if config.name == "gmn":
-        return GMN(config.hidden, config.layers, dropout=config.dropout, value_scale=scale)
+        return GMN(
+            config.hidden,
+            config.layers,
+            dropout=config.dropout,
+            value_scale=scale,
+            global_state=config.global_state,
+        )
     if config.name == "neuralgraph":
         return NeuralGraphGNN(
             kernel_shape(graphs),

@@ -16,7 +16,8 @@ from gnnlib.metanet.statnn import weight_statistics
 from gnnlib.metanet.symmetries import permute_neurons
 
 
-def test_neuron_permutations_are_symmetries_of_net_and_gmn(family, network, inputs):
+@pytest.mark.parametrize("global_state", [False, True])
+def test_neuron_permutations_are_symmetries_of_net_and_gmn(family, network, inputs, global_state):
     net = network(family)
     other = permute_neurons(net).eval()
     x = inputs(family)
@@ -26,7 +27,7 @@ def test_neuron_permutations_are_symmetries_of_net_and_gmn(family, network, inpu
     torch.testing.assert_close(other(x), net(x), atol=1e-5, rtol=1e-5)
 
     torch.manual_seed(0)
-    gmn = GMN(hidden=16, num_layers=2).eval()
+    gmn = GMN(hidden=16, num_layers=2, global_state=global_state).eval()
     graph, graph_other = parameter_graph(net, x[:2]), parameter_graph(other, x[:2])
     assert torch.equal(graph.edge_index, graph_other.edge_index)  # same graph, moved values
     with torch.no_grad():
@@ -46,6 +47,7 @@ def test_baselines_run_on_a_batch_of_mixed_architectures(network, inputs):
     graphs = [parameter_graph(network(f), inputs(f, 2)) for f in ("mlp", "cnn", "resnet", "vit")]
     batch = Batch.from_data_list(graphs)
     assert GMN(hidden=8, num_layers=1)(batch)[0].shape == (4, 1)
+    assert GMN(hidden=8, num_layers=1, global_state=True)(batch)[0].shape == (4, 1)
     assert ParameterDeepSets(hidden=8)(batch).shape == (4, 1)
     stats = torch.stack([weight_statistics(g) for g in graphs])
     assert StatNN(stats, hidden=8)(stats).shape == (4, 1)
@@ -77,3 +79,15 @@ def test_input_and_output_order_is_a_feature_the_gmn_sees():
         y = gmn(Batch.from_data_list([graph]))[0]
         y_swapped = gmn(Batch.from_data_list([parameter_graph(swapped, torch.randn(2, 4))]))[0]
     assert not torch.allclose(y, y_swapped, atol=1e-6)
+
+
+def test_the_global_state_keeps_the_graphs_of_a_batch_apart(network, inputs):
+    """Each graph's global state pools its own nodes and edges only: a graph's output
+    is the same alone and batched beside others."""
+    torch.manual_seed(0)
+    gmn = GMN(hidden=8, num_layers=2, global_state=True).eval()
+    graphs = [parameter_graph(network(f), inputs(f, 2)) for f in ("mlp", "cnn", "vit")]
+    with torch.no_grad():
+        together = gmn(Batch.from_data_list(graphs))[0]
+        alone = torch.cat([gmn(graph)[0] for graph in graphs])
+    torch.testing.assert_close(together, alone, atol=1e-5, rtol=0)

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from gnnlib.io import atomic_torch_save, safe_torch_load
-from gnnlib.metanet import task
+from gnnlib.metanet import parameter_graph, task
 from gnnlib.metanet.zoo import ModelZoo, build_zoo, run_path, sample_spec, split_runs
 
 
@@ -81,6 +81,15 @@ def test_task_runs_and_reports_r2_and_tau(zoo_dir, tmp_path, model):
     record = task.run(config, 0, torch.device("cpu"), tmp_path)
     assert set(record.metrics) == {"train", "valid", "test"}  # one family among the test runs
     assert set(record.metrics["test"]) == {"r2", "tau"}
+
+
+def test_the_global_state_is_a_gmn_option():
+    config = task.MetanetModelConfig(name="deepsets", global_state=True)
+    with pytest.raises(ValueError, match="global_state is a GMN option"):
+        task.build_model(config, [], [])
+    graphs = [parameter_graph(torch.nn.Sequential(torch.nn.Linear(3, 2)), torch.randn(1, 3))]
+    config = task.MetanetModelConfig(name="gmn", hidden=8, layers=1, global_state=True)
+    assert task.build_model(config, graphs, graphs).globals is not None
 
 
 def test_a_test_split_of_several_families_is_also_scored_per_family(zoo_dir, tmp_path):
