@@ -82,8 +82,8 @@ class GMNLayer(torch.nn.Module):
 
 class GlobalState(torch.nn.Module):
     r"""A graph-level state beside the node and edge states, as in the graph networks of
-    Battaglia et al. (2018) that the GMN paper builds on: each block reads the mean
-    node and edge states of its graph,
+    Battaglia et al. (2018): each block reads the mean node and edge states of its
+    graph,
 
     .. math::
         \mathbf{u}' = \mathbf{u} + \mathrm{MLP}\Big(\Big[\mathbf{u} \,\Big\|\,
@@ -173,12 +173,11 @@ class GMN(torch.nn.Module):
             \mathbf{e}^{(L)}_{ij}\Big), \qquad
         \hat w_{ij} = \mathrm{MLP}_e(\mathbf{e}^{(L)}_{ij})
 
-    With ``global_state``, a :class:`GlobalState` follows every block and the
-    graph-level readout is :math:`\hat y_G = \mathrm{MLP}(\mathbf{u}^{(L)})` instead.
-
     (graph-level prediction, e.g. the network's accuracy; and a new value per edge,
     e.g. an edited parameter, written back with
-    :func:`~gnnlib.metanet.load_parameter_graph`).
+    :func:`~gnnlib.metanet.load_parameter_graph`). With ``global_state``, a
+    :class:`GlobalState` follows every block and the graph-level readout is
+    :math:`\hat y_G = \mathrm{MLP}(\mathbf{u}^{(L)})` instead.
 
     Args:
         hidden: width of node and edge states.
