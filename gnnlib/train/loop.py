@@ -16,7 +16,14 @@ import torch
 
 from gnnlib.train.checkpoint import Checkpointer
 from gnnlib.train.early_stopping import EarlyStopping
+from gnnlib.train.logging import get_logger
 from gnnlib.train.progress_bar import progress
+
+logger = get_logger(__name__)
+
+# Where no progress bar shows (output redirected to a file, as under nohup or a batch
+# scheduler), an epoch line is logged at most this often, and for the last epoch.
+EPOCH_LOG_INTERVAL_S = 30.0
 
 Metrics = dict[str, dict[str, float]]
 
@@ -89,7 +96,8 @@ def fit(
     writes a checkpoint. With a ``checkpointer`` holding a checkpoint, the run resumes
     after its epoch with the same model, optimizer, scheduler, stopper and RNG state, so
     a killed run ends exactly as an uninterrupted one. On return the model holds the
-    best epoch's weights.
+    best epoch's weights. Where the progress bar is hidden, an epoch's loss and monitored
+    metric are logged instead, at most every ``EPOCH_LOG_INTERVAL_S`` seconds.
     """
     history = History()
     states = {"model": model, "optimizer": optimizer, "stopper": stopper, "history": history}
@@ -100,6 +108,7 @@ def fit(
     earlier_time_s = history.time_s()
     epoch = first - 1
     bar = progress(range(first, epochs), desc=desc)
+    last_log = time.perf_counter()
     for epoch in bar:
         if stopper.should_stop:  # the run stopped right before it was interrupted
             break
@@ -118,8 +127,16 @@ def fit(
                 scheduler.step(value)
             else:
                 scheduler.step()
-        history.append(epoch, loss, metrics, time.perf_counter() - epoch_start)
+        now = time.perf_counter()
+        history.append(epoch, loss, metrics, now - epoch_start)
         bar.set_postfix(loss=f"{loss:.4f}", **{stopper.metric: f"{value:.4f}"})
+        if bar.disable and (
+            now - last_log >= EPOCH_LOG_INTERVAL_S or epoch == epochs - 1 or stopper.should_stop
+        ):
+            last_log = now
+            _log_epoch(
+                desc, epoch, epochs, loss, f"{monitor_split} {stopper.metric}", value, stopper
+            )
         if checkpointer is not None:
             checkpointer.save(epoch, force=epoch == epochs - 1, **states)
         if stopper.should_stop:
@@ -132,4 +149,31 @@ def fit(
         resumed_from=last,
         history=history,
         earlier_time_s=earlier_time_s,
+    )
+
+
+def _log_epoch(
+    desc: str | None,
+    epoch: int,
+    epochs: int,
+    loss: float,
+    monitored: str,
+    value: float,
+    stopper: EarlyStopping,
+) -> None:
+    best = (
+        "no finite value yet"
+        if stopper.best_epoch is None
+        else f"best {stopper.best_value:.4f} at epoch {stopper.best_epoch}"
+    )
+    logger.info(
+        "%sepoch %d (%d/%d): loss %.4f, %s %.4f, %s",
+        f"{desc}: " if desc else "",
+        epoch,
+        epoch + 1,
+        epochs,
+        loss,
+        monitored,
+        value,
+        best,
     )

@@ -1,12 +1,13 @@
-"""The shared epoch loop's bookkeeping across a resumption."""
+"""The shared epoch loop: its bookkeeping across a resumption, and its epoch log lines."""
 
+import math
 import time
 from dataclasses import dataclass
 
 import torch
 
 from gnnlib.tasks.common import result_record
-from gnnlib.train import Checkpointer, EarlyStopping
+from gnnlib.train import Checkpointer, EarlyStopping, loop
 from gnnlib.train.loop import fit
 
 EPOCH_SLEEP = 0.05
@@ -69,3 +70,44 @@ def test_epochs_from_an_untimed_checkpoint_leave_the_wall_time_unknown(tmp_path)
         Config(), "toy", 0, {"valid": {"acc": 0.5}}, resumed, 0.0, torch.device("cpu"), 0
     )
     assert record.wall_time_s is None
+
+
+def _fit_quietly(monkeypatch, values, interval_s):
+    """``fit`` over one epoch per entry of ``values`` (the monitored metric), with the
+    progress bar hidden as in a redirected run."""
+    monkeypatch.setenv("GNNLIB_PROGRESS", "0")
+    monkeypatch.setattr(loop, "EPOCH_LOG_INTERVAL_S", interval_s)
+    model = torch.nn.Linear(2, 1)
+    epochs = iter(values)
+    return fit(
+        model=model,
+        optimizer=torch.optim.SGD(model.parameters(), lr=0.1),
+        train_epoch=lambda: 0.25,
+        evaluate=lambda: {"valid": {"acc": next(epochs)}},
+        epochs=len(values),
+        stopper=EarlyStopping("acc", "max", patience=100),
+        desc="toy seed 0",
+    )
+
+
+def test_a_run_without_a_progress_bar_logs_its_epochs(monkeypatch, capsys):
+    _fit_quietly(monkeypatch, [0.5, 0.75, 0.625], interval_s=0.0)
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 3
+    assert lines[1].endswith(
+        "toy seed 0: epoch 1 (2/3): loss 0.2500, valid acc 0.7500, best 0.7500 at epoch 1"
+    )
+    assert lines[2].endswith("epoch 2 (3/3): loss 0.2500, valid acc 0.6250, best 0.7500 at epoch 1")
+
+
+def test_fast_epochs_log_at_most_once_per_interval_and_at_the_end(monkeypatch, capsys):
+    _fit_quietly(monkeypatch, [0.5] * 5, interval_s=3600.0)
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1 and "epoch 4 (5/5)" in lines[0]
+
+
+def test_an_epoch_line_before_any_finite_metric(monkeypatch, capsys):
+    _fit_quietly(monkeypatch, [math.nan, 0.5], interval_s=0.0)
+    first, second = capsys.readouterr().err.splitlines()
+    assert first.endswith("valid acc nan, no finite value yet")
+    assert second.endswith("valid acc 0.5000, best 0.5000 at epoch 1")
