@@ -31,6 +31,10 @@ from gnnlib.io import atomic_torch_save, atomic_write_text, safe_torch_load
 from gnnlib.metanet.architectures import FAMILIES, build_network, network_input
 from gnnlib.metanet.parameter_graph import parameter_graph
 from gnnlib.train import progress
+from gnnlib.train.logging import get_logger
+from gnnlib.train.progress_bar import ProgressLog
+
+logger = get_logger(__name__)
 
 #: How often each family is drawn: CNNs most, since two settings use only them.
 FAMILY_WEIGHTS = {"mlp": 0.2, "cnn": 0.4, "resnet": 0.2, "vit": 0.2}
@@ -167,8 +171,14 @@ def build_zoo(out: str | Path, size: int, seed: int = 0, show_progress: bool | N
     atomic_write_text(manifest, json.dumps({"seed": seed, "size": size}) + "\n")
     data = digits_split(seed)
     todo = [i for i in range(size) if not run_path(out, i).exists()]
-    for index in progress(todo, desc=f"zoo {out.name}", enabled=show_progress):
+    bar = progress(todo, desc=f"zoo {out.name}", enabled=show_progress)
+    log = ProgressLog(bar)
+    for done, index in enumerate(bar, start=1):
         atomic_torch_save(train_run(sample_spec(seed, index), data), run_path(out, index))
+        if log.due(last=done == len(todo)):
+            logger.info(
+                "zoo %s: run %d written, %d of %d to build", out.name, index, done, len(todo)
+            )
     return out
 
 

@@ -17,13 +17,9 @@ import torch
 from gnnlib.train.checkpoint import Checkpointer
 from gnnlib.train.early_stopping import EarlyStopping
 from gnnlib.train.logging import get_logger
-from gnnlib.train.progress_bar import progress
+from gnnlib.train.progress_bar import ProgressLog, progress
 
 logger = get_logger(__name__)
-
-# Where no progress bar shows (output redirected to a file, as under nohup or a batch
-# scheduler), an epoch line is logged at most this often, and for the last epoch.
-EPOCH_LOG_INTERVAL_S = 30.0
 
 Metrics = dict[str, dict[str, float]]
 
@@ -97,7 +93,7 @@ def fit(
     after its epoch with the same model, optimizer, scheduler, stopper and RNG state, so
     a killed run ends exactly as an uninterrupted one. On return the model holds the
     best epoch's weights. Where the progress bar is hidden, an epoch's loss and monitored
-    metric are logged instead, at most every ``EPOCH_LOG_INTERVAL_S`` seconds.
+    metric are logged instead (:class:`~gnnlib.train.progress_bar.ProgressLog`).
     """
     history = History()
     states = {"model": model, "optimizer": optimizer, "stopper": stopper, "history": history}
@@ -108,7 +104,7 @@ def fit(
     earlier_time_s = history.time_s()
     epoch = first - 1
     bar = progress(range(first, epochs), desc=desc)
-    last_log = time.perf_counter()
+    log = ProgressLog(bar)
     for epoch in bar:
         if stopper.should_stop:  # the run stopped right before it was interrupted
             break
@@ -127,13 +123,9 @@ def fit(
                 scheduler.step(value)
             else:
                 scheduler.step()
-        now = time.perf_counter()
-        history.append(epoch, loss, metrics, now - epoch_start)
+        history.append(epoch, loss, metrics, time.perf_counter() - epoch_start)
         bar.set_postfix(loss=f"{loss:.4f}", **{stopper.metric: f"{value:.4f}"})
-        if bar.disable and (
-            now - last_log >= EPOCH_LOG_INTERVAL_S or epoch == epochs - 1 or stopper.should_stop
-        ):
-            last_log = now
+        if log.due(last=epoch == epochs - 1 or stopper.should_stop):
             _log_epoch(
                 desc, epoch, epochs, loss, f"{monitor_split} {stopper.metric}", value, stopper
             )

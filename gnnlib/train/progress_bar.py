@@ -1,9 +1,11 @@
-"""Progress bars that stay quiet where nobody watches them."""
+"""Progress bars that stay quiet where nobody watches them, and the log lines that stand in
+for them there."""
 
 from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import Iterable
 from typing import TypeVar
 
@@ -11,9 +13,13 @@ from tqdm import tqdm
 
 from gnnlib.train.distributed import is_main_process
 
-__all__ = ["progress"]
+__all__ = ["ProgressLog", "progress"]
 
 T = TypeVar("T")
+
+# Where the bar is hidden (output redirected, as under nohup or a batch scheduler), a
+# progress line is logged at most this often, and for the last step.
+LOG_INTERVAL_S = 30.0
 
 _ON = {"1", "true", "yes", "on"}
 _OFF = {"0", "false", "no", "off"}
@@ -43,6 +49,27 @@ def progress(
     """
     show = _should_show(enabled)
     return tqdm(iterable, total=total, desc=desc, disable=not show, dynamic_ncols=True)
+
+
+class ProgressLog:
+    """When a job whose ``bar`` is hidden should log a progress line instead.
+
+    ``due(last)`` is true at most every ``LOG_INTERVAL_S`` seconds, and for the last step
+    (``last=True``); never while the bar shows, since the bar already says it.
+    """
+
+    def __init__(self, bar: tqdm) -> None:
+        self.active = bar.disable
+        self._previous = time.perf_counter()
+
+    def due(self, last: bool = False) -> bool:
+        if not self.active:
+            return False
+        now = time.perf_counter()
+        if last or now - self._previous >= LOG_INTERVAL_S:
+            self._previous = now
+            return True
+        return False
 
 
 def _should_show(enabled: bool | None) -> bool:

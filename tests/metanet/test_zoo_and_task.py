@@ -14,11 +14,18 @@ def zoo_dir(tmp_path_factory):
     return build_zoo(tmp_path_factory.mktemp("zoo"), size=4, seed=3, show_progress=False)
 
 
-def test_zoo_is_deterministic_and_resumes_after_a_kill(zoo_dir):
+def test_zoo_is_deterministic_and_resumes_after_a_kill(zoo_dir, capsys):
     first = safe_torch_load(run_path(zoo_dir, 2))
     kept = run_path(zoo_dir, 0).stat().st_mtime_ns
     run_path(zoo_dir, 2).unlink()  # as if killed while training run 2
+    capsys.readouterr()
     build_zoo(zoo_dir, size=4, seed=3, show_progress=False)
+    # with the bar hidden, the last run built is logged
+    assert (
+        capsys.readouterr()
+        .err.rstrip()
+        .endswith(f"zoo {zoo_dir.name}: run 2 written, 1 of 1 to build")
+    )
     again = safe_torch_load(run_path(zoo_dir, 2))
     assert run_path(zoo_dir, 0).stat().st_mtime_ns == kept  # finished runs are skipped
     assert again["spec"] == first["spec"]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import torch
 
 from gnnlib.tasks.common import result_record
-from gnnlib.train import Checkpointer, EarlyStopping, loop
+from gnnlib.train import Checkpointer, EarlyStopping, progress_bar
 from gnnlib.train.loop import fit
 
 EPOCH_SLEEP = 0.05
@@ -76,7 +76,7 @@ def _fit_quietly(monkeypatch, values, interval_s):
     """``fit`` over one epoch per entry of ``values`` (the monitored metric), with the
     progress bar hidden as in a redirected run."""
     monkeypatch.setenv("GNNLIB_PROGRESS", "0")
-    monkeypatch.setattr(loop, "EPOCH_LOG_INTERVAL_S", interval_s)
+    monkeypatch.setattr(progress_bar, "LOG_INTERVAL_S", interval_s)
     model = torch.nn.Linear(2, 1)
     epochs = iter(values)
     return fit(

@@ -94,3 +94,14 @@ def test_hidden_bar_still_iterates_and_takes_postfix(monkeypatch):
         seen.append(item)
     assert seen == [10, 20]
     assert terminal.getvalue() == ""
+
+
+def test_a_progress_log_speaks_only_for_a_hidden_bar(monkeypatch):
+    monkeypatch.setattr(progress_module, "LOG_INTERVAL_S", 3600.0)
+    hidden = progress_module.ProgressLog(progress(range(3), enabled=False))
+    assert not hidden.due() and hidden.due(last=True)
+    monkeypatch.setattr(progress_module, "LOG_INTERVAL_S", 0.0)
+    assert hidden.due()
+    _use_terminal(monkeypatch)
+    shown = progress_module.ProgressLog(progress(range(3), enabled=True))
+    assert not shown.due(last=True)  # the bar already shows the progress
