@@ -79,6 +79,54 @@ def test_tiny_runs_share_one_cached_teacher(require_data, tmp_path, monkeypatch)
     assert set(mlp.metrics["test"]) == {"acc"} and mlp.epochs_run == 3
 
 
+def test_minibatches_keep_or_drop_the_partial_batch():
+    nodes = torch.arange(1100)
+    joint = distillation.minibatches(nodes, 512, drop_last=False)
+    assert [b.numel() for b in joint] == [512, 512, 76]
+    assert sorted(torch.cat(joint).tolist()) == nodes.tolist()
+    official = distillation.minibatches(nodes, 512, drop_last=True)
+    assert [b.numel() for b in official] == [512, 512]
+    assert torch.cat(official).unique().numel() == 1024
+    few = distillation.minibatches(torch.arange(140), 512, drop_last=True)
+    assert [b.numel() for b in few] == [140]  # fewer than a batch: one batch of all
+
+
+def test_alternating_passes_are_glnn_official_loop(require_data, tmp_path, monkeypatch):
+    """``alternating``: per epoch one step on the 140 labelled nodes (a zero loss at
+    ``lam: 0``, still an Adam step), then one per whole minibatch of all 2485 nodes;
+    ``joint``: one per minibatch of all nodes, the partial one kept."""
+    require_data("Planetoid/Cora")
+    cpu = torch.device("cpu")
+    short = [("teacher_cache", str(tmp_path / "cache")), ("teacher.epochs", 3)]
+    short.append(("student.epochs", 2))
+    distillation.run(_config("glnn_cora_tran.yaml", *short), 0, cpu, tmp_path / "teacher")
+    batches, steps = [], []
+    cut, step = distillation.minibatches, torch.optim.Adam.step
+
+    def recording_minibatches(nodes, batch_size, drop_last):
+        out = cut(nodes, batch_size, drop_last)
+        batches.append([b.numel() for b in out])
+        return out
+
+    def counting_step(self, *args, **kwargs):
+        steps.append(1)
+        return step(self, *args, **kwargs)
+
+    monkeypatch.setattr(distillation, "minibatches", recording_minibatches)
+    monkeypatch.setattr(torch.optim.Adam, "step", counting_step)
+    passes = {}
+    for mode in ("alternating", "joint"):
+        batches.clear()
+        steps.clear()
+        config = _config("glnn_cora_tran.yaml", *short, ("loss.passes", mode))
+        distillation.run(config, 0, cpu, tmp_path / mode)  # the teacher comes from the cache
+        passes[mode] = (list(batches), len(steps))
+    assert passes["alternating"] == ([[140], [512] * 4] * 2, 2 * 5)
+    assert passes["joint"] == ([[512] * 4 + [437]] * 2, 2 * 5)
+    with pytest.raises(ConfigError, match="passes: alternating"):
+        _config("krd_cora_tran.yaml", ("loss.passes", "alternating"))
+
+
 def test_stored_split_is_the_column_of_the_seed(require_data):
     require_data("WebKB/cornell")
     config = _config("heterophilous/glnn_cornell_tran.yaml").data
