@@ -115,12 +115,13 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _experiment_records(out: Path, schema: type, config: object) -> dict[int, ResultRecord]:
-    """The seed records of ``config``'s experiment in ``out``, each checked to come from
-    ``config``."""
+    """The seed records in ``out``, each checked to come from ``config``'s experiment.
+    Every record file counts, whatever its name (``<method>__<dataset>[__<setting>]``):
+    one of another method, dataset or setting is an error, not something to skip."""
     from gnnlib.eval.records import ResultRecord
 
     records = {}
-    for path in sorted(out.glob(f"{config.method}__{config.data.name}__seed*.json")):
+    for path in sorted(out.glob("*__seed*.json")):
         record = ResultRecord.load(path)
         _check_same_config(schema, record.config, config, path)
         records[record.seed] = record

@@ -117,6 +117,25 @@ def test_reused_records_accept_new_default_fields_and_refuse_changed_values(
     assert "written by a different config" in capsys.readouterr().err
 
 
+def test_records_named_with_a_setting_are_reused_and_aggregated(require_data, tmp_path, capsys):
+    """Distillation records carry their setting in the file name
+    (``mlp__Cora__transductive__seed0.json``): a rerun reuses them, the aggregate covers
+    them, and a record of another experiment beside them is refused, not skipped."""
+    require_data("Planetoid/Cora")
+    mlp = ROOT / "experiments/distill/mlp_cora_tran.yaml"
+    args = ["run", str(mlp), "--out", str(tmp_path), "--set", "student.epochs=2"]
+    assert main([*args, "--set", "seeds=[0]"]) == 0
+    assert main([*args, "--set", "seeds=[0]"]) == 0
+    assert "already finished" in capsys.readouterr().err
+    summary = json.loads((tmp_path / "mlp__Cora__transductive__aggregate.json").read_text())
+    assert summary["seeds"] == [0]
+    assert main(["run", str(GCN_CORA), "--out", str(tmp_path), "--set", "train.epochs=2"]) == 2
+    assert "mlp__Cora__transductive__seed0.json was written by an incompatible config" in (
+        capsys.readouterr().err
+    )
+    assert not (tmp_path / "gcn__Cora__seed0.json").exists()
+
+
 def test_seeds_run_one_per_process_add_up_in_the_aggregate(require_data, tmp_path, capsys):
     require_data("Planetoid/Cora")
     args = ["run", str(GCN_CORA), "--out", str(tmp_path), "--set", "train.epochs=2"]
