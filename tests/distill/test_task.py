@@ -97,8 +97,11 @@ def test_alternating_passes_are_glnn_official_loop(require_data, tmp_path, monke
     ``joint``: one per minibatch of all nodes, the partial one kept."""
     require_data("Planetoid/Cora")
     cpu = torch.device("cpu")
-    short = [("teacher_cache", str(tmp_path / "cache")), ("teacher.epochs", 3)]
-    short.append(("student.epochs", 2))
+    short = [
+        ("teacher_cache", str(tmp_path / "cache")),
+        ("teacher.epochs", 3),
+        ("student.epochs", 2),
+    ]
     distillation.run(_config("glnn_cora_tran.yaml", *short), 0, cpu, tmp_path / "teacher")
     batches, steps = [], []
     cut, step = distillation.minibatches, torch.optim.Adam.step
