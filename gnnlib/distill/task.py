@@ -81,7 +81,8 @@ class DistillDataConfig:
     split and selects the epoch of teacher and student: ``acc``, or ``rocauc`` for
     binary tasks (:func:`~gnnlib.distill.settings.score`). ``setting: production`` holds
     out ``inductive_ratio`` of the test nodes with their edges
-    (:mod:`gnnlib.distill.settings`).
+    (:mod:`gnnlib.distill.settings`). ``normalize_features`` divides each feature row
+    by its sum, as DGL's Planetoid loader (and so KRD's code) does.
     """
 
     name: str
