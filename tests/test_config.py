@@ -76,5 +76,8 @@ def test_every_shipped_config_is_valid(path):
     raw = read_yaml(path)
     schema, _ = TASKS[raw.pop("task")]
     config = from_dict(schema, raw)
-    # Shipped configs name their data and run the 10 seeds the papers report.
-    assert config.data.name and config.seeds == list(range(10))
+    # Shipped configs name their data and run the seeds their paper reports: 10, but for
+    # KRD's own protocol (the public split), whose paper reports five.
+    krd_protocol = config.method == "krd" and getattr(config.data, "split", None) == "public"
+    assert config.data.name
+    assert config.seeds == ([42, 43, 45, 48, 52] if krd_protocol else list(range(10)))
