@@ -118,10 +118,10 @@ def _experiment_records(out: Path, schema: type, config: object) -> dict[int, Re
     """The seed records in ``out``, each checked to come from ``config``'s experiment.
     Every record file counts, whatever its name (``<method>__<dataset>[__<setting>]``):
     one of another method, dataset or setting is an error, not something to skip."""
-    from gnnlib.eval.records import ResultRecord
+    from gnnlib.eval.records import ResultRecord, record_files
 
     records = {}
-    for path in sorted(out.glob("*__seed*.json")):
+    for path in record_files(out):
         record = ResultRecord.load(path)
         _check_same_config(schema, record.config, config, path)
         records[record.seed] = record

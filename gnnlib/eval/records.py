@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 from collections.abc import Iterable, Mapping, Sequence
@@ -33,6 +34,7 @@ __all__ = [
     "git_dirty",
     "group_records",
     "peak_memory_mb",
+    "record_files",
     "save_aggregate",
 ]
 
@@ -46,6 +48,8 @@ _VERSIONED = {
 _GIT_TIMEOUT_S = 10
 # ResultRecord fields filled from the environment when a record is created.
 _PROVENANCE = ("versions", "git_commit", "git_dirty", "created_at", "command")
+# Per-seed record files as ResultRecord.filename names them; aggregates do not match.
+_RECORD_NAME = re.compile(r".+__.+__seed-?\d+\.json")
 
 
 def collect_versions() -> dict[str, str | None]:
@@ -379,6 +383,15 @@ def _mean_std(seeds: list[int], values: list[float]) -> dict[str, Any]:
         "seeds": seeds,
         "values": values,
     }
+
+
+def record_files(directory: str | os.PathLike, recursive: bool = False) -> list[Path]:
+    """The per-seed record files in ``directory`` (and its subfolders when
+    ``recursive``), sorted: ``<method>__<dataset>[__<setting>]__seed<seed>.json`` as
+    :attr:`ResultRecord.filename` names them, whatever the method, dataset or setting."""
+    root = Path(directory)
+    paths = root.rglob("*.json") if recursive else root.glob("*.json")
+    return sorted(p for p in paths if _RECORD_NAME.fullmatch(p.name))
 
 
 def save_aggregate(summary: Mapping[str, Any], directory: str | os.PathLike) -> Path:

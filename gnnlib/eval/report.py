@@ -21,16 +21,13 @@ others (AP, MAE, RMSE, R^2, Kendall tau) raw.
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 
 from gnnlib.eval.paper_numbers import PAPER_NUMBERS, PERCENT, RAW
-from gnnlib.eval.records import ResultRecord, aggregate, group_records
+from gnnlib.eval.records import ResultRecord, aggregate, group_records, record_files
 
 __all__ = ["display_scale", "load_records", "render_report"]
 
-# Per-seed record files as written by ResultRecord.save; aggregates do not match.
-_RECORD_NAME = re.compile(r".+__.+__seed-?\d+\.json")
 _PAPER_SPLIT = "test"
 _SPLIT_ORDER = {"train": 0, "valid": 1, "val": 1, "test": 2}
 
@@ -44,11 +41,11 @@ def load_records(results_dir: str | os.PathLike) -> list[tuple[Path, ResultRecor
     root = Path(results_dir)
     if not root.is_dir():
         raise ValueError(f"results directory {root} does not exist or is not a directory")
-    paths = sorted(p for p in root.rglob("*.json") if _RECORD_NAME.fullmatch(p.name))
+    paths = record_files(root, recursive=True)
     if not paths:
         raise ValueError(
             f"no result records found under {root}: expected files named "
-            "<method>__<dataset>__seed<N>.json, as ResultRecord.save writes them"
+            "<method>__<dataset>[__<setting>]__seed<N>.json, as ResultRecord.save writes them"
         )
     return [(p, ResultRecord.load(p)) for p in paths]
 
