@@ -7,7 +7,7 @@ land in ``<out>/n<size>/<model>/`` and a rerun reuses finished seeds. Then a tab
 (``<out>/summary.md``, ``<out>/summary.json``) and a plot (``--plot``) are written.
 
     GNNLIB_DATA=../shared/data OMP_NUM_THREADS=1 python experiments/drew/ring_transfer_sweep.py \\
-        --sizes 6 10 16 24 --seeds 3 --rings 200 --epochs 50 \\
+        --sizes 6 10 16 20 30 40 50 60 70 --seeds 3 --rings 200 --epochs 50 \\
         --out experiments/results/drew/ring_transfer --plot docs/drew_ring_transfer.png
 """
 
@@ -24,6 +24,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
 from gnnlib.cli import main as gnnlib_main
+from gnnlib.io import atomic_write_text
 
 HERE = Path(__file__).resolve().parent
 MODELS = {
@@ -94,7 +95,7 @@ def plot(rows: list[dict], path: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[6, 10, 16, 24])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[6, 10, 16, 20, 30, 40, 50, 60, 70])
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--rings", type=int, default=200)
@@ -104,7 +105,7 @@ def main() -> None:
     args = parser.parse_args()
 
     rows = [run_cell(model, size, args) for size in args.sizes for model in args.models]
-    (args.out / "summary.json").write_text(json.dumps(rows, indent=1))
+    atomic_write_text(args.out / "summary.json", json.dumps(rows, indent=1))
     lines = ["| ring size | layers | model | hidden | parameters | test acc (%) per seed | mean |"]
     lines.append("|---|---|---|---|---|---|---|")
     for r in rows:
@@ -113,7 +114,7 @@ def main() -> None:
             f"| {r['ring_size']} | {r['layers']} | {MODELS[r['model']]} | {r['hidden']:.0f} | "
             f"{r['parameters']:.0f} | {per_seed} | {100 * r['mean']:.1f} |"
         )
-    (args.out / "summary.md").write_text("\n".join(lines) + "\n")
+    atomic_write_text(args.out / "summary.md", "\n".join(lines) + "\n")
     print("\n".join(lines))
     if args.plot is not None:
         plot(rows, args.plot)
