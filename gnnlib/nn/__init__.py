@@ -5,6 +5,7 @@ from gnnlib.nn.conv import CONVS, ConvSpec, apply_conv, build_conv, conv_spec
 from gnnlib.nn.dropout import feature_dropout
 from gnnlib.nn.encoder import Encoder
 from gnnlib.nn.gatedgcn import GatedGCNConv
+from gnnlib.nn.gcn import CSRGCNConv
 from gnnlib.nn.mlp import MLP
 from gnnlib.nn.norm import make_activation, make_norm
 from gnnlib.nn.pool import global_pool
@@ -15,6 +16,7 @@ __all__ = [
     "CONVS",
     "MLP",
     "Adjacency",
+    "CSRGCNConv",
     "ConvSpec",
     "Encoder",
     "GatedGCNConv",

@@ -222,16 +222,47 @@ def sparse_matmul(adj: Tensor, x: Tensor) -> Tensor:
     entries are distinct (torch returns no value gradient for a CSR holding an entry
     twice, with either kernel).
 
-    gnnlib's own sum aggregations over a CSR adjacency go through here (PyG's convs keep
-    PyG's ``spmm``). On the CPU it takes torch's reducing kernel
-    (``torch.sparse.mm(adj, x, "sum")``), faster forward and backward than the plain
-    product that ``adj @ x`` and PyG's ``spmm(..., reduce="sum")`` take: by 3-23% on one
-    thread, depending on the graph (``benchmarks/sparse_matmul.py``, quiet machine). That
-    kernel is CPU-only, so other devices keep the plain product.
+    gnnlib's own sum aggregations over a CSR adjacency go through here, and so does the
+    registry's ``gcn`` (:class:`~gnnlib.nn.gcn.CSRGCNConv`); PyG's other convs keep PyG's
+    ``spmm``. On the CPU it takes torch's reducing kernel
+    (``torch.sparse.mm(adj, x, "sum")``), faster than the plain product that ``adj @ x``
+    and PyG's ``spmm(..., reduce="sum")`` take, and, where ``adj``'s values need no
+    gradient, computes the gradient in ``x`` with :math:`\mathbf{A}^\top` converted to
+    CSR once per ``adj`` (:func:`transposed_csr`) instead of at every backward as torch
+    does (``benchmarks/sparse_matmul.py`` times the three). That kernel is CPU-only, so
+    other devices keep the plain product.
     """
     if adj.layout == torch.sparse_csr and adj.device.type == "cpu" and x.dim() == 2:
-        return torch.sparse.mm(adj, x, "sum")
+        if adj.requires_grad:
+            return torch.sparse.mm(adj, x, "sum")
+        return _FixedSparseMatmul.apply(adj, x)
     return torch.sparse.mm(adj, x)
+
+
+def transposed_csr(adj: Tensor) -> Tensor:
+    """``adj``'s transpose as ``torch.sparse_csr``, converted on the first call and kept on
+    ``adj`` for the next: a graph's adjacency serves every layer and every step, and the
+    conversion (a sort of its entries) costs about as much as the product itself.
+    ``adj``'s entries must not be changed in place afterwards."""
+    cached = getattr(adj, "_gnnlib_transposed_csr", None)
+    if cached is None:
+        cached = adj.t().to_sparse_csr()
+        adj._gnnlib_transposed_csr = cached
+    return cached
+
+
+class _FixedSparseMatmul(torch.autograd.Function):
+    """``A X`` with the reducing kernel, for a CSR ``A`` whose values take no gradient:
+    the backward is ``A^T G`` with the cached :func:`transposed_csr`."""
+
+    @staticmethod
+    def forward(ctx, adj: Tensor, x: Tensor) -> Tensor:
+        ctx.adj = adj
+        return torch.sparse.mm(adj, x, "sum")
+
+    @staticmethod
+    def backward(ctx, grad: Tensor) -> tuple[None, Tensor]:
+        return None, torch.sparse.mm(transposed_csr(ctx.adj), grad, "sum")
 
 
 def _csr_from_edges(

@@ -6,7 +6,8 @@ which adjacency form the conv reads (:class:`~gnnlib.nn.adjacency.Adjacency` con
 once per forward), whether it takes edge features, and whether it updates them.
 
 The convs are PyG's own classes where PyG has one, so their state dicts, docs and
-update rules are PyG's; :class:`~gnnlib.nn.pure.PureConv`,
+update rules are PyG's (``gcn`` is :class:`~gnnlib.nn.gcn.CSRGCNConv`, PyG's GCNConv
+with gnnlib's sparse product); :class:`~gnnlib.nn.pure.PureConv`,
 :class:`~gnnlib.nn.gatedgcn.GatedGCNConv` and :class:`~gnnlib.nn.sage_gcn.SAGEGCNConv`
 (``sage`` with ``aggr='gcn'``) are ours.
 """
@@ -20,10 +21,11 @@ from typing import Any
 
 import torch
 from torch import Tensor
-from torch_geometric.nn import GATConv, GATv2Conv, GCNConv, GINConv, GINEConv, SAGEConv
+from torch_geometric.nn import GATConv, GATv2Conv, GINConv, GINEConv, SAGEConv
 
 from gnnlib.nn.adjacency import Adjacency
 from gnnlib.nn.gatedgcn import GatedGCNConv
+from gnnlib.nn.gcn import CSRGCNConv
 from gnnlib.nn.mlp import MLP
 from gnnlib.nn.pure import PureConv
 from gnnlib.nn.sage_gcn import SAGEGCNConv
@@ -58,8 +60,8 @@ def _gcn(
     add_self_loops: bool = True,
     improved: bool = False,
     **options: Any,
-) -> GCNConv:
-    conv = GCNConv(in_channels, out_channels, normalize=False, **options)
+) -> CSRGCNConv:
+    conv = CSRGCNConv(in_channels, out_channels, normalize=False, **options)
     # Normalisation happens once per forward in Adjacency.gcn_csr, shared by all layers,
     # instead of in every layer; apply_conv reads these settings back.
     conv.normalization = (add_self_loops, 2.0 if improved else 1.0)

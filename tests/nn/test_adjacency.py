@@ -3,7 +3,7 @@ import torch
 from torch_geometric.nn.conv.gcn_conv import gcn_norm
 
 from gnnlib.nn import Adjacency, to_csr
-from gnnlib.nn.adjacency import sparse_matmul
+from gnnlib.nn.adjacency import sparse_matmul, transposed_csr
 
 
 def _messy_graph(num_nodes=40, num_edges=300, seed=0):
@@ -100,3 +100,26 @@ def test_sparse_matmul_sums_repeated_entries():
     torch.testing.assert_close(out, expected)
     grads = [torch.autograd.grad(y.square().sum(), x)[0] for y in (out, expected)]
     torch.testing.assert_close(*grads)
+
+
+def test_sparse_matmul_reuses_one_transpose_of_a_fixed_adjacency():
+    # A rectangular, unsymmetric CSR whose values take no gradient: the gradient in x is
+    # A^T G, with A^T converted once and kept on the adjacency for every later backward.
+    dense = torch.tensor([[0.0, 2.0, 0.0, 1.0], [3.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0]])
+    adj = dense.to_sparse_csr()
+    for _ in range(2):
+        x = torch.randn(4, 5, requires_grad=True)
+        grad_out = torch.randn(3, 5)
+        out = sparse_matmul(adj, x)
+        (grad_x,) = torch.autograd.grad(out, x, grad_out)
+        torch.testing.assert_close(out, dense @ x)
+        torch.testing.assert_close(grad_x, dense.t() @ grad_out)
+    assert transposed_csr(adj) is transposed_csr(adj)
+    torch.testing.assert_close(transposed_csr(adj).to_dense(), dense.t())
+    x64 = torch.randn(4, 2, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda x: sparse_matmul(adj.double(), x), (x64,))
+    # An adjacency without entries gives zeros, and a zero gradient.
+    x = torch.randn(4, 2, requires_grad=True)
+    out = sparse_matmul(torch.zeros(3, 4).to_sparse_csr(), x)
+    assert not out.any()
+    assert not torch.autograd.grad(out.sum(), x)[0].any()

@@ -64,16 +64,26 @@ def test_every_conv_gives_the_same_output_for_every_adjacency_form(conv):
 
 
 def test_gcn_equals_pyg_gcnconv_on_edge_index():
+    # The registry's gcn (PyG's GCNConv summing with gnnlib's CSR product) against PyG's
+    # GCNConv on the edge list: the same outputs and gradients, state dicts exchangeable.
     torch.manual_seed(0)
     x, edge_index, _ = _graph(1)
     weight = torch.rand(edge_index.size(1))
     ours = build_conv("gcn", IN, OUT)
+    assert isinstance(ours, GCNConv)
     reference = GCNConv(IN, OUT)
     reference.load_state_dict(ours.state_dict())
     encoder = Encoder(IN, OUT, 1, OUT, conv="gcn")
     encoder.convs[0].load_state_dict(ours.state_dict())
-    expected = reference(x, edge_index, weight)
-    assert torch.allclose(encoder(x, edge_index, edge_weight=weight), expected, atol=1e-5)
+    x_ours, x_reference = x.clone().requires_grad_(), x.clone().requires_grad_()
+    out = encoder(x_ours, edge_index, edge_weight=weight)
+    expected = reference(x_reference, edge_index, weight)
+    assert torch.allclose(out, expected, atol=1e-5)
+    grad_out = torch.randn_like(expected)
+    grads = torch.autograd.grad(out, [x_ours, *encoder.convs[0].parameters()], grad_out)
+    expected_grads = torch.autograd.grad(expected, [x_reference, *reference.parameters()], grad_out)
+    for grad, expected_grad in zip(grads, expected_grads, strict=True):
+        assert torch.allclose(grad, expected_grad, atol=1e-5)
 
 
 def test_pure_convs_match_dense_propagation():
