@@ -23,6 +23,11 @@ machine is shared and noisy; absolute times drift):
    forward itself (``DRewGNNStage``: PyG's ``GCNConv`` on the selected ``edge_index``,
    ``gcn_norm`` and scatter-based message passing at every call), reproduced here on
    the same weights and checked to give the same output.
+3. **The same throughput at depth**: DRew-GCN (ν = 1) as the RingTransfer sweep trains
+   it, ``n // 2`` layers on rings of ``--ring-sizes`` nodes, hops 1..n // 2, the width
+   of a 50,000-parameter budget, batches of 32 rings. A forward asks for
+   ``L (L + 1) / 2`` adjacencies, so the per-call selection grows with the square of
+   the depth while the look-up by attribute builds ``L`` per batch.
 
 The throughput part runs on ``--device`` (``cuda`` on a GPU machine: batches and model
 there, every round ended by a device synchronisation); the precomputation is a CPU
@@ -34,6 +39,8 @@ preprocessing step and always runs on the CPU.
 from __future__ import annotations
 
 import argparse
+import copy
+import dataclasses
 import statistics
 import time
 from pathlib import Path
@@ -43,6 +50,7 @@ import torch.nn.functional as F
 from bench_record import write_record
 from torch_geometric.data import Data
 from torch_geometric.loader import DataLoader
+from torch_geometric.nn import GCNConv
 from torch_geometric.nn.conv.gcn_conv import gcn_norm
 from torch_geometric.utils import dense_to_sparse, to_dense_adj
 
@@ -54,9 +62,11 @@ from gnnlib.rewiring import (
     HopGraph,
     add_hop_shells,
     delayed_state,
+    hidden_for_budget,
     hop_shells,
     hops_at_layer,
 )
+from gnnlib.rewiring.ring_transfer import ring_transfer
 
 CHUNKED = "gnnlib add_hop_shells, chunks of 128"
 OURS = "gnnlib HopGraph (attribute per hop)"
@@ -123,16 +133,32 @@ def step(model: DRewModel, batch, hops) -> None:
 
 
 def loss_of(model: DRewModel, batch, h: torch.Tensor) -> torch.Tensor:
+    if "target_mask" in batch:  # RingTransfer: the class, read out at the target node
+        return F.cross_entropy(model.head(h[batch.target_mask]), batch.y)
     pooled = h.new_zeros(batch.num_graphs, h.size(1)).index_add_(0, batch.batch, h)
     out = model.head(pooled)
     return F.binary_cross_entropy_with_logits(out, batch.y)
 
 
+def with_pyg_convs(model: DRewModel) -> DRewModel:
+    """A copy of ``model`` whose convs are PyG's own ``GCNConv`` with the same weights
+    (gnnlib's ``gcn`` is a subclass that sums over CSR adjacencies its own way)."""
+    twin = copy.deepcopy(model)
+    for layer in twin.body.layers:
+        for index, conv in enumerate(layer.convs):
+            bias = conv.bias is not None
+            pyg = GCNConv(conv.in_channels, conv.out_channels, normalize=False, bias=bias)
+            pyg.load_state_dict(conv.state_dict())
+            layer.convs[index] = pyg
+    return twin
+
+
 def official_body(model: DRewModel, batch, edges: torch.Tensor, hop: torch.Tensor):
-    """The official ``DRewGNNStage.forward`` on ``model``'s weights: per layer and hop,
-    select ``edges[:, hop == k]``, normalise it (``gcn_norm``, self-loops) and run PyG's
-    ``GCNConv`` on the ``edge_index`` (gather and scatter), then norm, activation and
-    the residual, as :class:`~gnnlib.rewiring.DRewConv` computes them."""
+    """The official ``DRewGNNStage.forward`` on ``model``'s weights (``model`` from
+    :func:`with_pyg_convs`): per layer and hop, select ``edges[:, hop == k]``, normalise
+    it (``gcn_norm``, self-loops) and run PyG's ``GCNConv`` on the ``edge_index`` (gather
+    and scatter), then norm, activation and the residual, as
+    :class:`~gnnlib.rewiring.DRewConv` computes them."""
     states = [model.node_input(batch.x)]
     for layer in model.body.layers:
         out = torch.zeros_like(states[-1])
@@ -151,6 +177,83 @@ def official_step(model: DRewModel, batch, edges_and_hop) -> None:
     loss_of(model, batch, official_body(model, batch, *edges_and_hop)).backward()
 
 
+MASKED = "official mask edge_index[:, hop == k], our CSR convs"
+OFFICIAL = "official DRewGNNStage forward (PyG GCNConv on edge_index)"
+
+
+def time_training(model: DRewModel, batches: list, K: int, rounds: int, selection: bool) -> dict:
+    """Forward + backward of ``model`` over ``batches`` (and with ``selection`` the hop
+    selection alone) for every peer, the peers alternating within each of ``rounds``:
+    task -> peer -> median seconds, graphs/s and gnnlib's speed-up over it."""
+    device = next(model.parameters()).device
+    model.eval()  # no batch-norm drift while the outputs are compared
+    with torch.no_grad():  # the official forward is the same function of the weights
+        b = batches[0]
+        ours = model.body(model.node_input(b.x), HopGraph(b, b.num_nodes), None)
+        official = with_pyg_convs(model)
+        theirs = official_body(official, b, *concatenated_hops(b, K))
+        torch.testing.assert_close(ours, theirs, rtol=1e-4, atol=1e-4)
+    model.train()
+    official.train()
+
+    def selection_only(b, hops) -> None:
+        # what a DRew-GCN forward asks of its shell provider, without the convs
+        for t in range(len(model.body.layers)):
+            for k in hops_at_layer(t, K):
+                hops.adjacency(k).gcn_csr()
+
+    def masked(b):
+        return MaskedHops(*concatenated_hops(b, K), b.num_nodes)
+
+    # peer name -> (work on one batch, what the work reads from the batch)
+    tasks = {
+        "forward+backward": {
+            OURS: (lambda b, h: step(model, b, h), lambda b: HopGraph(b, b.num_nodes)),
+            MASKED: (lambda b, h: step(model, b, h), masked),
+            OFFICIAL: (
+                lambda b, h: official_step(official, b, h),
+                lambda b: concatenated_hops(b, K),
+            ),
+        }
+    }
+    if selection:
+        tasks["selection only"] = {
+            OURS: (selection_only, lambda b: HopGraph(b, b.num_nodes)),
+            MASKED: (selection_only, masked),
+        }
+    num_graphs = sum(b.num_graphs for b in batches)
+    results = {}
+    for task, peers in tasks.items():
+        for work, provider in peers.values():  # warm-up
+            work(batches[0], provider(batches[0]))
+        runs = {name: [] for name in peers}
+        for _ in range(rounds):
+            for name, (work, provider) in peers.items():
+                start = time.perf_counter()
+                for b in batches:
+                    model.zero_grad()
+                    work(b, provider(b))
+                if device.type == "cuda":  # kernels run asynchronously
+                    torch.cuda.synchronize(device)
+                runs[name].append(time.perf_counter() - start)
+        rows = {
+            name: {
+                "median_s": statistics.median(t),
+                "graphs_per_s": num_graphs / statistics.median(t),
+            }
+            for name, t in runs.items()
+        }
+        for row in rows.values():
+            row["speedup_of_gnnlib"] = rows[OURS]["graphs_per_s"] / row["graphs_per_s"]
+        results[task] = rows
+        layers = len(model.body.layers)
+        print(f"DRew-GCN, {layers} layers, hops 1..{K}: {task}, {num_graphs} graphs per round")
+        for name, row in rows.items():
+            rate, speedup = row["graphs_per_s"], row["speedup_of_gnnlib"]
+            print(f"  {name:<62}{rate:>9.1f} graphs/s{speedup:>7.2f}x")
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--graphs", type=int, default=1000, help="Peptides-func graphs used")
@@ -161,6 +264,10 @@ def main() -> None:
     parser.add_argument(
         "--widths", type=int, nargs="+", default=[130, 32], help="130: the paper's model"
     )
+    parser.add_argument(
+        "--ring-sizes", type=int, nargs="+", default=[20, 40], help="RingTransfer depths (n // 2)"
+    )
+    parser.add_argument("--rings", type=int, default=128, help="rings per ring size")
     parser.add_argument("--device", default="cpu", help="where the throughput part runs")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/drew_hops.json"))
     args = parser.parse_args()
@@ -219,82 +326,34 @@ def main() -> None:
     print(f"  memory: dense {dense_bytes / 2**20:.1f} MiB vs shells {pair_bytes / 2**20:.1f} MiB")
 
     # 2. training throughput ----------------------------------------------------------
-    shelled = add_hop_shells([g.clone() for g in graphs[: 128 * args.batches]], K)
     device = torch.device(args.device)
+    shelled = add_hop_shells([g.clone() for g in graphs[: 128 * args.batches]], K)
     batches = [b.to(device) for b in DataLoader(shelled, batch_size=128)]
-    num_graphs = sum(b.num_graphs for b in batches)
-    masked = "official mask edge_index[:, hop == k], our CSR convs"
-    official = "official DRewGNNStage forward (PyG GCNConv on edge_index)"
-
-    def selection_only(b, hops) -> None:
-        # what a DRew-GCN forward asks of its shell provider, without the convs
-        for t in range(K):
-            for k in hops_at_layer(t, K):
-                hops.adjacency(k).gcn_csr()
-
     throughput = {}
     for width in args.widths:
         config = DRewModelConfig(kind="drew", conv="gcn", layers=K, hidden=width, nu=None)
-        model = DRewModel(config, 9, 10, categorical=True).to(device).eval()  # no BN drift
-        with torch.no_grad():  # the official forward is the same function of the weights
-            b = batches[0]
-            ours = model.body(model.node_input(b.x), HopGraph(b, b.num_nodes), None)
-            theirs = official_body(model, b, *concatenated_hops(b, K))
-            torch.testing.assert_close(ours, theirs, rtol=1e-4, atol=1e-4)
-        model.train()
-        # peer name -> (work on one batch, what the work reads from the batch)
-        tasks = {
-            "forward+backward": {
-                OURS: (lambda b, h, m=model: step(m, b, h), lambda b: HopGraph(b, b.num_nodes)),
-                masked: (
-                    lambda b, h, m=model: step(m, b, h),
-                    lambda b: MaskedHops(*concatenated_hops(b, K), b.num_nodes),
-                ),
-                official: (
-                    lambda b, h, m=model: official_step(m, b, h),
-                    lambda b: concatenated_hops(b, K),
-                ),
-            },
-            "selection only": {
-                OURS: (selection_only, lambda b: HopGraph(b, b.num_nodes)),
-                masked: (
-                    selection_only,
-                    lambda b: MaskedHops(*concatenated_hops(b, K), b.num_nodes),
-                ),
-            },
-        }
-        for task, peers in tasks.items():
-            if task == "selection only" and width != args.widths[0]:
-                continue  # independent of the width
-            for work, provider in peers.values():  # warm-up
-                work(batches[0], provider(batches[0]))
-            runs = {name: [] for name in peers}
-            for _ in range(args.rounds):  # peers alternate within every round
-                for name, (work, provider) in peers.items():
-                    start = time.perf_counter()
-                    for b in batches:
-                        model.zero_grad()
-                        work(b, provider(b))
-                    if device.type == "cuda":  # kernels run asynchronously
-                        torch.cuda.synchronize(device)
-                    runs[name].append(time.perf_counter() - start)
-            label = f"{task}, width {width}" if task == "forward+backward" else task
-            rows = {
-                name: {
-                    "median_s": statistics.median(t),
-                    "graphs_per_s": num_graphs / statistics.median(t),
-                }
-                for name, t in runs.items()
-            }
-            for row in rows.values():
-                row["speedup_of_gnnlib"] = rows[OURS]["graphs_per_s"] / row["graphs_per_s"]
-            throughput[label] = rows
-            print(f"DRew-GCN (L={K}) {label}, {num_graphs} graphs per round")
-            for name, row in rows.items():
-                print(
-                    f"  {name:<62}{row['graphs_per_s']:>9.1f} graphs/s"
-                    f"{row['speedup_of_gnnlib']:>7.2f}x"
-                )
+        model = DRewModel(config, 9, 10, categorical=True).to(device)
+        with_selection = width == args.widths[0]  # the selection is independent of the width
+        timed = time_training(model, batches, K, args.rounds, with_selection)
+        throughput[f"forward+backward, width {width}"] = timed["forward+backward"]
+        if with_selection:
+            throughput["selection only"] = timed["selection only"]
+
+    # 3. the same at depth: RingTransfer models -----------------------------------------
+    for size in args.ring_sizes:
+        layers = size // 2
+        rings = add_hop_shells(ring_transfer(args.rings, size), layers)
+        batches = [b.to(device) for b in DataLoader(rings, batch_size=32)]
+        config = DRewModelConfig(kind="drew", conv="gcn", layers=layers, nu=1, readout="target")
+
+        def build(hidden: int, config=config) -> DRewModel:
+            return DRewModel(dataclasses.replace(config, hidden=hidden), 5, 5, categorical=False)
+
+        width = hidden_for_budget(build, 50_000)
+        timed = time_training(build(width).to(device), batches, layers, args.rounds, True)
+        ring = f"RingTransfer n={size}, {layers} layers"
+        throughput[f"forward+backward, {ring}, width {width}"] = timed["forward+backward"]
+        throughput[f"selection only, {ring}"] = timed["selection only"]
 
     write_record("drew_hops", args, device, precompute=precompute, throughput=throughput)
 
