@@ -232,6 +232,7 @@ def time_training(model: DRewModel, batches: list, K: int, rounds: int, selectio
                 start = time.perf_counter()
                 for b in batches:
                     model.zero_grad()
+                    official.zero_grad()
                     work(b, provider(b))
                 if device.type == "cuda":  # kernels run asynchronously
                     torch.cuda.synchronize(device)
