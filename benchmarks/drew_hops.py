@@ -202,13 +202,16 @@ def time_training(model: DRewModel, batches: list, K: int, rounds: int, selectio
             for k in hops_at_layer(t, K):
                 hops.adjacency(k).gcn_csr()
 
+    def by_attribute(b):
+        return HopGraph(b, b.num_nodes)
+
     def masked(b):
         return MaskedHops(*concatenated_hops(b, K), b.num_nodes)
 
     # peer name -> (work on one batch, what the work reads from the batch)
     tasks = {
         "forward+backward": {
-            OURS: (lambda b, h: step(model, b, h), lambda b: HopGraph(b, b.num_nodes)),
+            OURS: (lambda b, h: step(model, b, h), by_attribute),
             MASKED: (lambda b, h: step(model, b, h), masked),
             OFFICIAL: (
                 lambda b, h: official_step(official, b, h),
@@ -218,7 +221,7 @@ def time_training(model: DRewModel, batches: list, K: int, rounds: int, selectio
     }
     if selection:
         tasks["selection only"] = {
-            OURS: (selection_only, lambda b: HopGraph(b, b.num_nodes)),
+            OURS: (selection_only, by_attribute),
             MASKED: (selection_only, masked),
         }
     num_graphs = sum(b.num_graphs for b in batches)
