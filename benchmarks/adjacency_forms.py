@@ -1,11 +1,12 @@
-"""Training-epoch time of GCN and SAGE for each adjacency form, on one large random graph.
+"""Training-epoch time of GCN, SAGE and GIN for each adjacency form, on one large random graph.
 
 Peers in one run, alternated round by round with a fixed thread count, reported as
 ratios to the fastest form (the machine is shared and noisy; absolute times drift):
 
 * ``pyg edge_index``: PyG's own conv fed a plain ``edge_index`` (scatter path);
 * ``pyg EdgeIndex``: PyG's conv fed a sorted PyG ``EdgeIndex``;
-* ``pyg csr``: PyG's conv fed a ``torch.sparse_csr`` adjacency (PyG's own normalisation);
+* ``pyg csr``: PyG's conv fed a ``torch.sparse_csr`` adjacency (PyG's own normalisation
+  and ``spmm``);
 * ``gnnlib edge_index``: our :class:`~gnnlib.nn.Encoder` given ``edge_index`` (it converts
   to CSR inside every forward, so the conversion cost is included);
 * ``gnnlib csr``: our Encoder given the CSR adjacency precomputed once (what the tasks do).
@@ -29,20 +30,25 @@ import torch
 import torch.nn.functional as F
 import torch_geometric
 from torch_geometric import EdgeIndex
-from torch_geometric.nn import GCNConv, SAGEConv
+from torch_geometric.nn import GCNConv, GINConv, SAGEConv
 from torch_geometric.utils import to_torch_csr_tensor
 
 from gnnlib.io import atomic_write_text
-from gnnlib.nn import Encoder, to_csr
+from gnnlib.nn import MLP, Encoder, to_csr
 
 warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta state")
 
 
+def pyg_gin(in_channels: int, out_channels: int) -> GINConv:
+    # The registry's GIN: the same MLP, PyG's class.
+    return GINConv(MLP([in_channels, out_channels, out_channels], norm="batch"))
+
+
 class PyGTwoLayer(torch.nn.Module):
-    def __init__(self, conv_cls: type, in_channels: int, hidden: int, out: int) -> None:
+    def __init__(self, build, in_channels: int, hidden: int, out: int) -> None:
         super().__init__()
-        self.conv1 = conv_cls(in_channels, hidden)
-        self.conv2 = conv_cls(hidden, out)
+        self.conv1 = build(in_channels, hidden)
+        self.conv2 = build(hidden, out)
 
     def forward(self, x, adj):
         return self.conv2(F.relu(self.conv1(x, adj)), adj)
@@ -79,7 +85,7 @@ def main() -> None:
     our_csr, _ = to_csr(edge_index, n)
 
     results = {}
-    for conv, conv_cls in (("gcn", GCNConv), ("sage", SAGEConv)):
+    for conv, conv_cls in (("gcn", GCNConv), ("sage", SAGEConv), ("gin", pyg_gin)):
         peers = {
             "pyg edge_index": (PyGTwoLayer(conv_cls, args.features, args.hidden, 10), edge_index),
             "pyg EdgeIndex": (PyGTwoLayer(conv_cls, args.features, args.hidden, 10), sorted_edges),

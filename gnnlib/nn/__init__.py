@@ -2,10 +2,10 @@
 
 from gnnlib.nn.adjacency import Adjacency, as_adjacency, to_csr
 from gnnlib.nn.conv import CONVS, ConvSpec, apply_conv, build_conv, conv_spec
+from gnnlib.nn.csr_convs import CSRGCNConv, CSRGINConv, CSRSAGEConv
 from gnnlib.nn.dropout import feature_dropout
 from gnnlib.nn.encoder import Encoder
 from gnnlib.nn.gatedgcn import GatedGCNConv
-from gnnlib.nn.gcn import CSRGCNConv
 from gnnlib.nn.mlp import MLP
 from gnnlib.nn.norm import make_activation, make_norm
 from gnnlib.nn.pool import global_pool
@@ -17,6 +17,8 @@ __all__ = [
     "MLP",
     "Adjacency",
     "CSRGCNConv",
+    "CSRGINConv",
+    "CSRSAGEConv",
     "ConvSpec",
     "Encoder",
     "GatedGCNConv",

@@ -222,9 +222,9 @@ def sparse_matmul(adj: Tensor, x: Tensor) -> Tensor:
     entries are distinct (torch returns no value gradient for a CSR holding an entry
     twice, with either kernel).
 
-    gnnlib's own sum aggregations over a CSR adjacency go through here, and so does the
-    registry's ``gcn`` (:class:`~gnnlib.nn.gcn.CSRGCNConv`); PyG's other convs keep PyG's
-    ``spmm``. On the CPU it takes torch's reducing kernel
+    gnnlib's own sum aggregations over a CSR adjacency go through here, and so do the
+    registry's ``gcn``, ``gin`` and ``sage`` (:mod:`gnnlib.nn.csr_convs`); PyG's other
+    convs keep PyG's ``spmm``. On the CPU it takes torch's reducing kernel
     (``torch.sparse.mm(adj, x, "sum")``), faster than the plain product that ``adj @ x``
     and PyG's ``spmm(..., reduce="sum")`` take, and, where ``adj``'s values need no
     gradient, computes the gradient in ``x`` with :math:`\mathbf{A}^\top` converted to

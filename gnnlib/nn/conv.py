@@ -6,8 +6,9 @@ which adjacency form the conv reads (:class:`~gnnlib.nn.adjacency.Adjacency` con
 once per forward), whether it takes edge features, and whether it updates them.
 
 The convs are PyG's own classes where PyG has one, so their state dicts, docs and
-update rules are PyG's (``gcn`` is :class:`~gnnlib.nn.gcn.CSRGCNConv`, PyG's GCNConv
-with gnnlib's sparse product); :class:`~gnnlib.nn.pure.PureConv`,
+update rules are PyG's (``gcn``, ``gin`` and ``sage`` are PyG's GCNConv, GINConv and
+SAGEConv summing with gnnlib's sparse product, :mod:`gnnlib.nn.csr_convs`);
+:class:`~gnnlib.nn.pure.PureConv`,
 :class:`~gnnlib.nn.gatedgcn.GatedGCNConv` and :class:`~gnnlib.nn.sage_gcn.SAGEGCNConv`
 (``sage`` with ``aggr='gcn'``) are ours.
 """
@@ -24,8 +25,8 @@ from torch import Tensor
 from torch_geometric.nn import GATConv, GATv2Conv, GINConv, GINEConv, SAGEConv
 
 from gnnlib.nn.adjacency import Adjacency
+from gnnlib.nn.csr_convs import CSRGCNConv, CSRGINConv, CSRSAGEConv
 from gnnlib.nn.gatedgcn import GatedGCNConv
-from gnnlib.nn.gcn import CSRGCNConv
 from gnnlib.nn.mlp import MLP
 from gnnlib.nn.pure import PureConv
 from gnnlib.nn.sage_gcn import SAGEGCNConv
@@ -73,7 +74,7 @@ def _sage(in_channels: int, out_channels: int, is_output: bool, **options: Any) 
     if options.get("aggr") == "gcn":
         del options["aggr"]
         return SAGEGCNConv(in_channels, out_channels, **options)
-    return SAGEConv(in_channels, out_channels, **options)
+    return CSRSAGEConv(in_channels, out_channels, **options)
 
 
 def _gin_mlp(in_channels: int, out_channels: int, mlp_norm: str) -> MLP:
@@ -83,7 +84,7 @@ def _gin_mlp(in_channels: int, out_channels: int, mlp_norm: str) -> MLP:
 def _gin(
     in_channels: int, out_channels: int, is_output: bool, mlp_norm: str = "batch", **options: Any
 ) -> GINConv:
-    return GINConv(_gin_mlp(in_channels, out_channels, mlp_norm), **options)
+    return CSRGINConv(_gin_mlp(in_channels, out_channels, mlp_norm), **options)
 
 
 def _gine(

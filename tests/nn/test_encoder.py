@@ -1,9 +1,12 @@
+import copy
+
 import pytest
 import torch
 from torch_geometric import EdgeIndex
-from torch_geometric.nn import GCNConv
+from torch_geometric.nn import GCNConv, GINConv, SAGEConv
 
-from gnnlib.nn import CONVS, Encoder, GatedGCNConv, PureConv, build_conv, to_csr
+from gnnlib.nn import CONVS, Encoder, GatedGCNConv, PureConv, csr_convs, to_csr
+from gnnlib.nn.adjacency import sparse_matmul
 
 NUM_NODES, IN, HIDDEN, OUT, EDGE_DIM = 30, 6, 8, 3, 4
 WIDTH_KEEPING = {name for name, spec in CONVS.items() if spec.keeps_width}
@@ -63,27 +66,48 @@ def test_every_conv_gives_the_same_output_for_every_adjacency_form(conv):
         assert torch.allclose(grads[form], grads["edge_index"], atol=1e-5), form
 
 
-def test_gcn_equals_pyg_gcnconv_on_edge_index():
-    # The registry's gcn (PyG's GCNConv summing with gnnlib's CSR product) against PyG's
-    # GCNConv on the edge list: the same outputs and gradients, state dicts exchangeable.
+def _pyg_twin(conv, ours, options):
+    if conv == "gcn":
+        return GCNConv(IN, OUT)
+    if conv == "gin":
+        return GINConv(copy.deepcopy(ours.nn))
+    return SAGEConv(IN, OUT, **options)
+
+
+@pytest.mark.parametrize(
+    "conv, options, summed_by_gnnlib",
+    [("gcn", {}, True), ("gin", {}, True), ("sage", {"aggr": "sum"}, True), ("sage", {}, False)],
+)
+def test_registry_conv_equals_its_pyg_class_on_edge_index(
+    conv, options, summed_by_gnnlib, monkeypatch
+):
+    # The registry's gcn, gin and sage are PyG's classes summing over the CSR with gnnlib's
+    # product: the same outputs and gradients as PyG's class on the edge list, state dicts
+    # exchangeable; a sum goes through sparse_matmul, a mean keeps PyG's path.
+    calls = []
+
+    def counted(adj, x):
+        calls.append(adj)
+        return sparse_matmul(adj, x)
+
+    monkeypatch.setattr(csr_convs, "sparse_matmul", counted)
     torch.manual_seed(0)
     x, edge_index, _ = _graph(1)
-    weight = torch.rand(edge_index.size(1))
-    ours = build_conv("gcn", IN, OUT)
-    assert isinstance(ours, GCNConv)
-    reference = GCNConv(IN, OUT)
+    weight = torch.rand(edge_index.size(1)) if conv == "gcn" else None
+    encoder = Encoder(IN, OUT, 1, OUT, conv=conv, conv_options=options)
+    ours = encoder.convs[0]
+    reference = _pyg_twin(conv, ours, options)
     reference.load_state_dict(ours.state_dict())
-    encoder = Encoder(IN, OUT, 1, OUT, conv="gcn")
-    encoder.convs[0].load_state_dict(ours.state_dict())
     x_ours, x_reference = x.clone().requires_grad_(), x.clone().requires_grad_()
     out = encoder(x_ours, edge_index, edge_weight=weight)
-    expected = reference(x_reference, edge_index, weight)
+    expected = reference(x_reference, edge_index, *([] if weight is None else [weight]))
     assert torch.allclose(out, expected, atol=1e-5)
     grad_out = torch.randn_like(expected)
-    grads = torch.autograd.grad(out, [x_ours, *encoder.convs[0].parameters()], grad_out)
+    grads = torch.autograd.grad(out, [x_ours, *ours.parameters()], grad_out)
     expected_grads = torch.autograd.grad(expected, [x_reference, *reference.parameters()], grad_out)
     for grad, expected_grad in zip(grads, expected_grads, strict=True):
         assert torch.allclose(grad, expected_grad, atol=1e-5)
+    assert bool(calls) == summed_by_gnnlib
 
 
 def test_pure_convs_match_dense_propagation():
