@@ -34,14 +34,14 @@ from torch_geometric.nn import GCNConv, GINConv, SAGEConv
 from torch_geometric.utils import to_torch_csr_tensor
 
 from gnnlib.io import atomic_write_text
-from gnnlib.nn import MLP, Encoder, to_csr
+from gnnlib.nn import Encoder, build_conv, to_csr
 
 warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta state")
 
 
 def pyg_gin(in_channels: int, out_channels: int) -> GINConv:
-    # The registry's GIN: the same MLP, PyG's class.
-    return GINConv(MLP([in_channels, out_channels, out_channels], norm="batch"))
+    # PyG's class around the registry's GIN MLP.
+    return GINConv(build_conv("gin", in_channels, out_channels).nn)
 
 
 class PyGTwoLayer(torch.nn.Module):
