@@ -7,7 +7,7 @@ land in ``<out>/n<size>/<model>/`` and a rerun reuses finished seeds. Then a tab
 (``<out>/summary.md``, ``<out>/summary.json``) and a plot (``--plot``) are written.
 
     GNNLIB_DATA=../shared/data OMP_NUM_THREADS=1 python experiments/drew/ring_transfer_sweep.py \\
-        --sizes 6 10 16 20 30 40 50 70 --seeds 3 --rings 200 --epochs 50 \\
+        --sizes 6 10 16 20 30 40 50 60 70 --seeds 3 --rings 200 --epochs 50 \\
         --out experiments/results/drew/ring_transfer --plot docs/drew_ring_transfer.png
 """
 
@@ -95,7 +95,7 @@ def plot(rows: list[dict], path: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[6, 10, 16, 20, 30, 40, 50, 70])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[6, 10, 16, 20, 30, 40, 50, 60, 70])
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--rings", type=int, default=200)
