@@ -159,6 +159,22 @@ class NeuronEmbedding(torch.nn.Module):
         )
 
 
+def neuron_means(x: Tensor, graph: Data, batch: Tensor, num_graphs: int) -> Tensor:
+    r"""``[B, 2 hidden]``: per graph, the mean state of all nodes and of the output
+    neurons, :math:`[\frac{1}{|V_G|}\sum_{i \in V_G} \mathbf{x}_i \,\|\,
+    \frac{1}{|O_G|}\sum_{o \in O_G} \mathbf{x}_o]`. The output neurons are the ones a
+    network's accuracy is read from, and a mean over them keeps one head for networks
+    with different numbers of outputs."""
+    is_output = graph.node_type == int(NodeType.OUTPUT)
+    return torch.cat(
+        [
+            global_pool(x, batch, "mean", num_graphs),
+            global_pool(x[is_output], batch[is_output], "mean", num_graphs),
+        ],
+        dim=1,
+    )
+
+
 class GMN(torch.nn.Module):
     r"""Graph metanetwork of Lim et al. (ICLR 2024) on graphs from
     :func:`~gnnlib.metanet.parameter_graph`.
@@ -176,8 +192,12 @@ class GMN(torch.nn.Module):
     (graph-level prediction, e.g. the network's accuracy; and a new value per edge,
     e.g. an edited parameter, written back with
     :func:`~gnnlib.metanet.load_parameter_graph`). With ``global_state``, a
-    :class:`GlobalState` follows every block and the graph-level readout is
-    :math:`\hat y_G = \mathrm{MLP}(\mathbf{u}^{(L)})` instead.
+    :class:`GlobalState` follows every block and the graph-level readout reads
+    :math:`\mathbf{u}^{(L)}` instead of the mean edge state. With ``readout_neurons``,
+    it reads the node means of :func:`neuron_means` too, as
+    :class:`~gnnlib.metanet.NeuralGraphGNN` does:
+    :math:`\hat y_G = \mathrm{MLP}([\bar{\mathbf{x}}_G \,\|\, \bar{\mathbf{x}}_{O_G}
+    \,\|\, \bar{\mathbf{e}}_G])` (or :math:`\mathbf{u}^{(L)}` last).
 
     Args:
         hidden: width of node and edge states.
@@ -187,6 +207,8 @@ class GMN(torch.nn.Module):
         value_scale: ``[len(EdgeType)]`` factors for the edge values by type (see
             :func:`edge_value_scale`; default all 1). Saved with the model.
         global_state: keep a graph-level state (:class:`GlobalState`) and read it out.
+        readout_neurons: the graph-level readout reads the mean node and output-neuron
+            states as well.
 
     Shapes: a ``Batch`` of ``B`` graphs with ``E`` edges -> ``([B, out_channels], [E])``.
     """
@@ -199,6 +221,7 @@ class GMN(torch.nn.Module):
         dropout: float = 0.0,
         value_scale: Tensor | None = None,
         global_state: bool = False,
+        readout_neurons: bool = False,
     ) -> None:
         super().__init__()
         self.register_buffer(
@@ -217,7 +240,8 @@ class GMN(torch.nn.Module):
             if global_state
             else None
         )
-        self.graph_head = MLP([hidden, hidden, out_channels])
+        self.readout_neurons = readout_neurons
+        self.graph_head = MLP([(3 if readout_neurons else 1) * hidden, hidden, out_channels])
         self.edge_head = MLP([hidden, hidden, 1])
 
     def reset_parameters(self) -> None:
@@ -249,4 +273,6 @@ class GMN(torch.nn.Module):
             if self.globals is not None:
                 u, x = self.globals[depth](u, x, batch, e, edge_batch)
         pooled = u if self.globals is not None else global_pool(e, edge_batch, "mean", num_graphs)
+        if self.readout_neurons:
+            pooled = torch.cat([neuron_means(x, graph, batch, num_graphs), pooled], dim=1)
         return self.graph_head(pooled), self.edge_head(e).squeeze(-1)

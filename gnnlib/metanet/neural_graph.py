@@ -32,7 +32,11 @@ a weight and a residual edge keeps two edges.
 
 This is the difference from the GMN's graph, which keeps one edge per parameter entry
 (nine parallel edges for a 3x3 kernel, told apart by an embedded kernel position) and
-bias nodes with an edge per bias.
+bias nodes with an edge per bias. Each half of the difference can be switched off, to
+measure what it does: ``group_kernels=False`` keeps one edge per entry (a vector with
+the entry's value in its slot and zeros elsewhere), ``bias_features=False`` keeps the
+bias nodes and their edges (value in slot 0). With both off the neural graph has the
+parameter graph's nodes and edges, one for one, and only the edge encoding differs.
 """
 
 from __future__ import annotations
@@ -44,7 +48,7 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Batch, Data
 
-from gnnlib.metanet.gmn import MAX_LAYERS, GMNLayer, NeuronEmbedding
+from gnnlib.metanet.gmn import MAX_LAYERS, GMNLayer, NeuronEmbedding, neuron_means
 from gnnlib.metanet.schema import EdgeType, NodeType
 from gnnlib.nn import MLP, global_pool
 
@@ -85,13 +89,22 @@ def kernel_shape(graphs: Iterable[Data]) -> tuple[int, int]:
     return int(largest[0]) + 1, int(largest[1]) + 1
 
 
-def neural_graph(graph: Data, kernel_shape: tuple[int, int]) -> Data:
+def neural_graph(
+    graph: Data,
+    kernel_shape: tuple[int, int],
+    group_kernels: bool = True,
+    bias_features: bool = True,
+) -> Data:
     """The neural graph of one parameter graph (see the module docstring for the rule).
 
     Args:
         graph: a graph from :func:`~gnnlib.metanet.parameter_graph` (not a batch).
         kernel_shape: the grid :math:`(K_0, K_1)` every edge vector is padded to, from
             :func:`kernel_shape`; an edge position outside it is an error.
+        group_kernels: one edge per (source, target, type) holding the whole weight
+            slice; ``False`` keeps one edge per parameter entry.
+        bias_features: biases and betas become node features; ``False`` keeps them as
+            edges from their bias nodes.
 
     Returns:
         ``Data`` with, for ``N`` neurons and ``E`` collapsed edges: ``node_type``,
@@ -124,7 +137,8 @@ def neural_graph(graph: Data, kernel_shape: tuple[int, int]) -> Data:
         )
     source, target = graph.edge_index
     edge_type, value = graph.edge_type, graph.edge_value
-    to_node = torch.isin(edge_type, torch.tensor([int(t) for t in NODE_FEATURE_TYPES]))
+    feature_types = [int(t) for t in NODE_FEATURE_TYPES] if bias_features else []
+    to_node = torch.isin(edge_type, torch.tensor(feature_types, dtype=torch.long))
     biased = target[to_node]
     if biased.unique().numel() < biased.numel():
         twice = int(biased[torch.bincount(biased).gather(0, biased) > 1][0])
@@ -134,13 +148,15 @@ def neural_graph(graph: Data, kernel_shape: tuple[int, int]) -> Data:
 
     # One edge per (source, target, type); its members fill slots of one vector.
     to_edge = ~to_node
-    keys = torch.stack([source[to_edge], target[to_edge], edge_type[to_edge]], 1)
-    pairs, group = torch.unique(keys, dim=0, return_inverse=True)
     slot = pos[to_edge, 0] * cols + pos[to_edge, 1]
+    keys = [source[to_edge], target[to_edge], edge_type[to_edge]]
+    if not group_kernels:
+        keys.append(slot)
+    pairs, group = torch.unique(torch.stack(keys, 1), dim=0, return_inverse=True)
     cell = group * (rows * cols) + slot
     cells, counts = cell.unique(return_counts=True)
     if bool((counts > 1).any()):
-        src, dst, kind = pairs[int(cells[counts > 1][0]) // (rows * cols)].tolist()
+        src, dst, kind = pairs[int(cells[counts > 1][0]) // (rows * cols), :3].tolist()
         raise ValueError(
             f"two {EdgeType(kind).name} edges join nodes {src} -> {dst} at the same kernel "
             "position, so one edge vector cannot hold both"
@@ -249,8 +265,9 @@ class NeuralGraphGNN(torch.nn.Module):
     :math:`\mathbf{x}'_j = A\mathbf{x}_j + \sum_i \sigma(\hat{\mathbf{e}}_{ij}) \odot
     B\mathbf{x}_i / \sum_i \sigma(\hat{\mathbf{e}}_{ij})`, with residual, layer-normalised
     updates of both states (the edge update plays the part of the paper's edge MLP).
-    The layer is the GMN's, so the two models differ in the graph they read (and the
-    neuron terms of the readout). Hidden neurons
+    The layer is the GMN's, so the two models differ in the graph they read (which
+    :func:`neural_graph`'s switches can make the GMN's), the edge and bias encoders, and
+    the neuron terms of the readout (which the GMN's ``readout_neurons`` adds). Hidden neurons
     share their layer's embeddings and every operation is per node, per edge or a mean,
     so the output is invariant to permutations of hidden neurons.
 
@@ -323,7 +340,6 @@ class NeuralGraphGNN(torch.nn.Module):
                 f"{width} (kernel_shape {self.kernel_shape}); convert the graphs with "
                 "that kernel_shape"
             )
-        is_output = graph.node_type == int(NodeType.OUTPUT)
         bias_scale = self.value_scale[graph.node_bias_type.clamp(min=0)]
         x = (
             self.neurons(graph)
@@ -338,12 +354,8 @@ class NeuralGraphGNN(torch.nn.Module):
         for layer in self.layers:
             x, e = layer(x, graph.edge_index, e)
         batch = getattr(graph, "batch", None)
+        if batch is None:
+            batch = graph.node_type.new_zeros(graph.num_nodes)
         num_graphs = getattr(graph, "num_graphs", 1)
-        output_batch = None if batch is None else batch[is_output]
-        edge_batch = None if batch is None else batch[graph.edge_index[0]]
-        pooled = [
-            global_pool(x, batch, "mean", num_graphs),
-            global_pool(x[is_output], output_batch, "mean", num_graphs),
-            global_pool(e, edge_batch, "mean", num_graphs),
-        ]
-        return self.head(torch.cat(pooled, 1))
+        edges = global_pool(e, batch[graph.edge_index[0]], "mean", num_graphs)
+        return self.head(torch.cat([neuron_means(x, graph, batch, num_graphs), edges], 1))

@@ -66,13 +66,29 @@ class ZooDataConfig:
 @dataclass
 class MetanetModelConfig:
     """``global_state`` (GMN only): a graph-level state updated by every block and read
-    out (:class:`~gnnlib.metanet.gmn.GlobalState`)."""
+    out (:class:`~gnnlib.metanet.gmn.GlobalState`). ``readout_neurons`` (GMN only): the
+    graph-level readout reads the mean node and output-neuron states too, as the
+    neural-graph model's does. ``group_kernels`` and ``bias_features`` (neural graphs
+    only): the two ways a neural graph differs from a parameter graph, each of which can
+    be switched off (:func:`~gnnlib.metanet.neural_graph`)."""
 
     name: Literal["gmn", "statnn", "deepsets", "neuralgraph"] = "gmn"
     hidden: int = 32
     layers: int = 3
     dropout: float = 0.0
     global_state: bool = False
+    readout_neurons: bool = False
+    group_kernels: bool = True
+    bias_features: bool = True
+
+
+#: Model options that one model owns: (option, its default, the model's name).
+MODEL_OPTIONS = (
+    ("global_state", False, "gmn"),
+    ("readout_neurons", False, "gmn"),
+    ("group_kernels", True, "neuralgraph"),
+    ("bias_features", True, "neuralgraph"),
+)
 
 
 @dataclass
@@ -129,8 +145,12 @@ def build_model(
     """The model of ``config``, standardised on the training parameter graphs. ``graphs``
     (every split; only their kernel positions are read) fix the padding of the
     neural-graph edge vectors, so that a family absent from the training runs still fits."""
-    if config.global_state and config.name != "gmn":
-        raise ValueError(f"model.global_state is a GMN option; model.name is {config.name!r}")
+    for option, default, owner in MODEL_OPTIONS:
+        if getattr(config, option) != default and config.name != owner:
+            raise ValueError(
+                f"model.{option} is an option of model.name {owner!r}; "
+                f"model.name is {config.name!r}"
+            )
     if config.name == "statnn":
         return StatNN(torch.cat([g.stats for g in train_graphs]), config.hidden, config.layers)
     scale = edge_value_scale(train_graphs)
@@ -141,6 +161,7 @@ def build_model(
             dropout=config.dropout,
             value_scale=scale,
             global_state=config.global_state,
+            readout_neurons=config.readout_neurons,
         )
     if config.name == "neuralgraph":
         return NeuralGraphGNN(
@@ -218,7 +239,12 @@ def run(config: WeightSpaceConfig, seed: int, device: torch.device, run_dir: Pat
     model = build_model(config.model, members["train"], graphs).to(device)
     if config.model.name == "neuralgraph":
         members = {
-            split: [neural_graph(g, model.kernel_shape) for g in data]
+            split: [
+                neural_graph(
+                    g, model.kernel_shape, config.model.group_kernels, config.model.bias_features
+                )
+                for g in data
+            ]
             for split, data in members.items()
         }
     loaders = {

@@ -15,9 +15,15 @@ from gnnlib.metanet import (
 from gnnlib.metanet.statnn import weight_statistics
 from gnnlib.metanet.symmetries import permute_neurons
 
+GMN_VARIANTS = {
+    "plain": {},
+    "global": {"global_state": True},
+    "neuron_readout": {"readout_neurons": True},
+}
 
-@pytest.mark.parametrize("global_state", [False, True])
-def test_neuron_permutations_are_symmetries_of_net_and_gmn(family, network, inputs, global_state):
+
+@pytest.mark.parametrize("variant", list(GMN_VARIANTS))
+def test_neuron_permutations_are_symmetries_of_net_and_gmn(family, network, inputs, variant):
     net = network(family)
     other = permute_neurons(net).eval()
     x = inputs(family)
@@ -27,7 +33,7 @@ def test_neuron_permutations_are_symmetries_of_net_and_gmn(family, network, inpu
     torch.testing.assert_close(other(x), net(x), atol=1e-5, rtol=1e-5)
 
     torch.manual_seed(0)
-    gmn = GMN(hidden=16, num_layers=2, global_state=global_state).eval()
+    gmn = GMN(hidden=16, num_layers=2, **GMN_VARIANTS[variant]).eval()
     graph, graph_other = parameter_graph(net, x[:2]), parameter_graph(other, x[:2])
     assert torch.equal(graph.edge_index, graph_other.edge_index)  # same graph, moved values
     with torch.no_grad():
@@ -81,13 +87,32 @@ def test_input_and_output_order_is_a_feature_the_gmn_sees():
     assert not torch.allclose(y, y_swapped, atol=1e-6)
 
 
-def test_the_global_state_keeps_the_graphs_of_a_batch_apart(network, inputs):
-    """Each graph's global state pools its own nodes and edges only: a graph's output
-    is the same alone and batched beside others."""
+@pytest.mark.parametrize("variant", ["global", "neuron_readout"])
+def test_graph_level_pooling_keeps_the_graphs_of_a_batch_apart(network, inputs, variant):
+    """Each graph's global state and node means pool its own nodes and edges only: a
+    graph's output is the same alone and batched beside others."""
     torch.manual_seed(0)
-    gmn = GMN(hidden=8, num_layers=2, global_state=True).eval()
+    gmn = GMN(hidden=8, num_layers=2, **GMN_VARIANTS[variant]).eval()
     graphs = [parameter_graph(network(f), inputs(f, 2)) for f in ("mlp", "cnn", "vit")]
     with torch.no_grad():
         together = gmn(Batch.from_data_list(graphs))[0]
         alone = torch.cat([gmn(graph)[0] for graph in graphs])
     torch.testing.assert_close(together, alone, atol=1e-5, rtol=0)
+
+
+def test_the_neuron_readout_reads_the_output_neurons():
+    """With ``readout_neurons`` the graph-level output moves with the output neurons'
+    states: changing only the last layer's bias (edges into output neurons) changes it,
+    and the head reads three pooled states."""
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(4, 5), torch.nn.ReLU(), torch.nn.Linear(5, 3))
+    gmn = GMN(hidden=8, num_layers=1, readout_neurons=True).eval()
+    assert gmn.graph_head.lins[0].in_features == 3 * 8
+    graph = parameter_graph(net, torch.randn(2, 4))
+    shifted = copy.deepcopy(net)
+    with torch.no_grad():
+        shifted[2].bias.add_(1.0)
+    with torch.no_grad():
+        y = gmn(graph)[0]
+        y_shifted = gmn(parameter_graph(shifted, torch.randn(2, 4)))[0]
+    assert not torch.allclose(y, y_shifted, atol=1e-6)

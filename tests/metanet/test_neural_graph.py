@@ -82,6 +82,40 @@ def test_collapse_keeps_every_parameter_value_exactly_once():
     assert bool((to_edge ^ (ng.entry_node >= 0)).all())
 
 
+def test_each_switch_undoes_one_half_of_the_collapse():
+    net, graph = residual_cnn()
+    counts = {t: int((graph.edge_type == t).sum()) for t in EdgeType}
+    num_bias_nodes = int((graph.node_type == NodeType.BIAS).sum())
+
+    # Kernels ungrouped: one edge per conv entry, its value alone in its slot.
+    entries = neural_graph(graph, (4, 4), group_kernels=False)
+    assert int((entries.edge_type == EdgeType.CONV).sum()) == counts[EdgeType.CONV] == 9 * 12
+    assert entries.num_nodes == graph.num_nodes - num_bias_nodes
+    assert bool(((entries.edge_attr != 0).sum(1) <= 1).all())
+    ends = (entries.edge_index[0] == 1) & (entries.edge_index[1] == 4)
+    conv = (ends & (entries.edge_type == EdgeType.CONV)).nonzero().flatten()
+    padded = torch.zeros(4, 4)
+    padded[:3, :3] = net.conv.weight[0, 0]
+    assert torch.equal(entries.edge_attr[conv].sum(0), padded.flatten())
+
+    # Biases kept as edges: the bias nodes stay, every neuron's bias feature is empty.
+    bias_edges = neural_graph(graph, (4, 4), bias_features=False)
+    assert bias_edges.num_nodes == graph.num_nodes
+    assert int((bias_edges.edge_type == EdgeType.BIAS).sum()) == counts[EdgeType.BIAS]
+    assert int((bias_edges.edge_type == EdgeType.NORM_BIAS).sum()) == counts[EdgeType.NORM_BIAS]
+    assert not bool(bias_edges.node_bias.any()) and bool((bias_edges.node_bias_type == -1).all())
+
+    # Both off: the parameter graph's nodes and edges, one for one.
+    same = neural_graph(graph, (4, 4), group_kernels=False, bias_features=False)
+    assert same.num_nodes == graph.num_nodes and same.num_edges == graph.num_edges
+    assert torch.equal(same.edge_index[:, same.entry_edge], graph.edge_index)
+    assert torch.equal(same.edge_attr.sum(1)[same.entry_edge], graph.edge_value)
+
+    # Every form reads back into the same parameters.
+    for ng in (entries, bias_edges, same):
+        assert torch.equal(neural_graph_values(ng), graph.edge_value)
+
+
 def test_collapse_round_trip_for_every_zoo_family(family, network, inputs):
     net = network(family)
     graph = parameter_graph(net, inputs(family, 2))
@@ -148,15 +182,21 @@ def test_output_is_invariant_to_a_hidden_neuron_permutation(kind):
     assert not torch.allclose(predict(model, [changed], x, (3, 3))[0], y, atol=1e-4)
 
 
-def test_output_is_invariant_through_norm_residual_and_attention(family, network, inputs):
+@pytest.mark.parametrize(
+    "switches",
+    [{}, {"group_kernels": False, "bias_features": False}],
+    ids=["neural_graph", "parameter_graph_edges"],
+)
+def test_output_is_invariant_through_norm_residual_and_attention(family, network, inputs, switches):
     net, x = network(family), inputs(family)
     other = permute_neurons(net).eval()
     graphs = [parameter_graph(n, x[:2]) for n in (net, other)]
     shape = kernel_shape(graphs)
     torch.manual_seed(0)
     model = NeuralGraphGNN(shape, hidden=16, num_layers=2).eval()
+    ngs = [neural_graph(g, shape, **switches) for g in graphs]
     with torch.no_grad():
-        y, y_other = model(Batch.from_data_list([neural_graph(g, shape) for g in graphs]))
+        y, y_other = model(Batch.from_data_list(ngs))
     torch.testing.assert_close(y_other, y, atol=1e-5, rtol=0)
 
 

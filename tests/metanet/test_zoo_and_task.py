@@ -118,13 +118,47 @@ def test_the_task_trains_with_bce_and_records_the_choice(zoo_dir, tmp_path):
     assert all(torch.isfinite(torch.tensor(m["r2"])) for m in record.metrics.values())
 
 
-def test_the_global_state_is_a_gmn_option():
-    config = task.MetanetModelConfig(name="deepsets", global_state=True)
-    with pytest.raises(ValueError, match="global_state is a GMN option"):
+@pytest.mark.parametrize(
+    ("option", "value", "owner", "other"),
+    [
+        ("global_state", True, "gmn", "deepsets"),
+        ("readout_neurons", True, "gmn", "neuralgraph"),
+        ("group_kernels", False, "neuralgraph", "gmn"),
+        ("bias_features", False, "neuralgraph", "statnn"),
+    ],
+)
+def test_a_model_option_belongs_to_its_model(option, value, owner, other):
+    config = task.MetanetModelConfig(name=other, **{option: value})
+    with pytest.raises(ValueError, match=f"model.{option} is an option of model.name '{owner}'"):
         task.build_model(config, [], [])
     graphs = [parameter_graph(torch.nn.Sequential(torch.nn.Linear(3, 2)), torch.randn(1, 3))]
-    config = task.MetanetModelConfig(name="gmn", hidden=8, layers=1, global_state=True)
-    assert task.build_model(config, graphs, graphs).globals is not None
+    config = task.MetanetModelConfig(name=owner, hidden=8, layers=1, **{option: value})
+    assert task.build_model(config, graphs, graphs) is not None
+
+
+def test_the_neural_graph_switches_reach_the_graphs_the_model_reads(zoo_dir, tmp_path, monkeypatch):
+    """With both switches off the neural graphs the task trains on have one edge per
+    parameter, as the parameter graphs do; the run trains and scores."""
+    config = task.WeightSpaceConfig(
+        method="neuralgraph",
+        data=task.ZooDataConfig(name="tiny", root=str(zoo_dir), train_ratio=0.5, valid_ratio=0.25),
+        model=task.MetanetModelConfig(
+            name="neuralgraph", hidden=8, layers=1, group_kernels=False, bias_features=False
+        ),
+    )
+    config.train = dataclasses.replace(config.train, epochs=1)
+    seen = []
+    original = task.neural_graph
+
+    def spy(graph, *args):
+        converted = original(graph, *args)
+        seen.append((graph.num_edges, converted.num_edges))
+        return converted
+
+    monkeypatch.setattr(task, "neural_graph", spy)
+    record = task.run(config, 0, torch.device("cpu"), tmp_path)
+    assert seen and all(before == after for before, after in seen)
+    assert all(torch.isfinite(torch.tensor(m["r2"])) for m in record.metrics.values())
 
 
 def test_a_test_split_of_several_families_is_also_scored_per_family(zoo_dir, tmp_path):
