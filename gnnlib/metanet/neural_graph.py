@@ -266,10 +266,10 @@ class NeuralGraphGNN(torch.nn.Module):
     B\mathbf{x}_i / \sum_i \sigma(\hat{\mathbf{e}}_{ij})`, with residual, layer-normalised
     updates of both states (the edge update plays the part of the paper's edge MLP).
     The layer is the GMN's, so the two models differ in the graph they read (which
-    :func:`neural_graph`'s switches can make the GMN's), the edge and bias encoders, and
-    the neuron terms of the readout (which the GMN's ``readout_neurons`` adds). Hidden neurons
-    share their layer's embeddings and every operation is per node, per edge or a mean,
-    so the output is invariant to permutations of hidden neurons.
+    :func:`neural_graph`'s switches can make the GMN's), the edge and bias encoders,
+    and the neuron terms of the readout (which the GMN's ``readout_neurons`` adds).
+    Hidden neurons share their layer's embeddings and every operation is per node, per
+    edge or a mean, so the output is invariant to permutations of hidden neurons.
 
     Differences from the official code: the core's GatedGCN instead of PNA with FiLM
     edge modulation; messages in both edge directions; edge vectors read by a linear map

@@ -100,19 +100,20 @@ def test_graph_level_pooling_keeps_the_graphs_of_a_batch_apart(network, inputs, 
     torch.testing.assert_close(together, alone, atol=1e-5, rtol=0)
 
 
-def test_the_neuron_readout_reads_the_output_neurons():
-    """With ``readout_neurons`` the graph-level output moves with the output neurons'
-    states: changing only the last layer's bias (edges into output neurons) changes it,
-    and the head reads three pooled states."""
+def test_the_neuron_readout_reaches_the_head_without_the_edge_mean():
+    """With ``readout_neurons`` the head reads [node mean, output-neuron mean, edge
+    mean]: with the edge-mean block of its first layer zeroed, the output still moves
+    with the input network, through the node terms alone."""
     torch.manual_seed(0)
     net = torch.nn.Sequential(torch.nn.Linear(4, 5), torch.nn.ReLU(), torch.nn.Linear(5, 3))
     gmn = GMN(hidden=8, num_layers=1, readout_neurons=True).eval()
-    assert gmn.graph_head.lins[0].in_features == 3 * 8
-    graph = parameter_graph(net, torch.randn(2, 4))
+    first = gmn.graph_head.lins[0]
+    assert first.in_features == 3 * 8
+    with torch.no_grad():
+        first.weight[:, 16:].zero_()
     shifted = copy.deepcopy(net)
     with torch.no_grad():
         shifted[2].bias.add_(1.0)
-    with torch.no_grad():
-        y = gmn(graph)[0]
+        y = gmn(parameter_graph(net, torch.randn(2, 4)))[0]
         y_shifted = gmn(parameter_graph(shifted, torch.randn(2, 4)))[0]
     assert not torch.allclose(y, y_shifted, atol=1e-6)
