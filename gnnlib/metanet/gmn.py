@@ -159,6 +159,15 @@ class NeuronEmbedding(torch.nn.Module):
         )
 
 
+def graph_index(graph: Data) -> tuple[Tensor, int]:
+    """``([N], B)``: the graph of each node and the number of graphs; a single graph
+    (no ``batch``) is graph 0 of 1, so that one pooling code serves both."""
+    batch = getattr(graph, "batch", None)
+    if batch is None:
+        batch = graph.node_type.new_zeros(graph.num_nodes)
+    return batch, getattr(graph, "num_graphs", 1)
+
+
 def neuron_means(x: Tensor, graph: Data, batch: Tensor, num_graphs: int) -> Tensor:
     r"""``[B, 2 hidden]``: per graph, the mean state of all nodes and of the output
     neurons, :math:`[\frac{1}{|V_G|}\sum_{i \in V_G} \mathbf{x}_i \,\|\,
@@ -262,11 +271,8 @@ class GMN(torch.nn.Module):
             + self.edge_pos[0](pos[:, 0])
             + self.edge_pos[1](pos[:, 1])
         )
-        batch = getattr(graph, "batch", None)
-        if batch is None:
-            batch = graph.node_type.new_zeros(graph.num_nodes)
+        batch, num_graphs = graph_index(graph)
         edge_batch = batch[graph.edge_index[0]]
-        num_graphs = getattr(graph, "num_graphs", 1)
         u = x.new_zeros(num_graphs, x.size(1))
         for depth, layer in enumerate(self.layers):
             x, e = layer(x, graph.edge_index, e)

@@ -48,7 +48,13 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Batch, Data
 
-from gnnlib.metanet.gmn import MAX_LAYERS, GMNLayer, NeuronEmbedding, neuron_means
+from gnnlib.metanet.gmn import (
+    MAX_LAYERS,
+    GMNLayer,
+    NeuronEmbedding,
+    graph_index,
+    neuron_means,
+)
 from gnnlib.metanet.schema import EdgeType, NodeType
 from gnnlib.nn import MLP, global_pool
 
@@ -353,9 +359,6 @@ class NeuralGraphGNN(torch.nn.Module):
         )
         for layer in self.layers:
             x, e = layer(x, graph.edge_index, e)
-        batch = getattr(graph, "batch", None)
-        if batch is None:
-            batch = graph.node_type.new_zeros(graph.num_nodes)
-        num_graphs = getattr(graph, "num_graphs", 1)
+        batch, num_graphs = graph_index(graph)
         edges = global_pool(e, batch[graph.edge_index[0]], "mean", num_graphs)
         return self.head(torch.cat([neuron_means(x, graph, batch, num_graphs), edges], 1))
