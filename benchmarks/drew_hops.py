@@ -131,10 +131,9 @@ def step(model: DRewModel, batch, hops) -> None:
 
 
 def loss_of(model: DRewModel, batch, h: torch.Tensor) -> torch.Tensor:
-    if "target_mask" in batch:  # RingTransfer: the class, read out at the target node
-        return F.cross_entropy(model.head(h[batch.target_mask]), batch.y)
-    pooled = h.new_zeros(batch.num_graphs, h.size(1)).index_add_(0, batch.batch, h)
-    out = model.head(pooled)
+    out = model.readout(h, batch)
+    if "target_mask" in batch:  # RingTransfer: one class per ring
+        return F.cross_entropy(out, batch.y)
     return F.binary_cross_entropy_with_logits(out, batch.y)
 
 

@@ -255,6 +255,10 @@ class DRewModel(torch.nn.Module):
             h = self.body(x, Adjacency(data.edge_index, num_nodes), edge_attr)
         else:
             h = self.body(x, Adjacency(data.edge_index, num_nodes))
+        return self.readout(h, data)
+
+    def readout(self, h: Tensor, data: Data) -> Tensor:
+        """The head over the target node's state (RingTransfer) or the pooled graph."""
         if self.config.readout == "target":
             return self.head(h[data.target_mask])
         return self.head(global_pool(h, data.batch, self.config.readout, data.num_graphs))
