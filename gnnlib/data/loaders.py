@@ -14,16 +14,25 @@ class is constructed: a class is only ever asked to download when the files are 
 and downloading is allowed, and its host answered a quick connection test. Otherwise,
 and when a download fails, :class:`DatasetNotFoundError` says which dataset, which
 files, which folders were searched and how to provide them.
+
+Processes that load the same dataset at once (seeds launched side by side on a fresh
+cache) take turns: PyG and OGB write ``processed/`` files in place, and a process that
+reads one while another is still writing it fails on a truncated file. Each dataset
+folder of the cache root has a lock file beside it (``<folder>.lock``), held while its
+raw files are mirrored and its class builds, downloads or processes.
 """
 
 from __future__ import annotations
 
 import shutil
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from filelock import FileLock
 from torch_geometric.data import InMemoryDataset
 from torch_geometric.datasets import (
     Actor,
@@ -109,14 +118,24 @@ def load(name: str, *, download: bool | None = None, **options: Any) -> InMemory
     info = dataset_info(name)
     folder = cache_root() / info.folder
     root = locate(info)
+    if root is None:
+        refusal = _download_refusal(info, download)
+        if refusal:
+            raise DatasetNotFoundError(info, refusal)
+    with _exclusive(folder):
+        return _build(info, folder, root, options)
+
+
+def _build(
+    info: DatasetInfo, folder: Path, root: Path | None, options: dict[str, Any]
+) -> InMemoryDataset:
+    """Build ``info``'s dataset class on the cache ``folder``, its raw files under
+    ``root`` (``None``: to be downloaded). The caller holds the folder's lock."""
     if root is not None:
         if root != cache_root():
             mirror_raw_files(root / info.folder, folder)
         return _construct(info, folder, options)
 
-    refusal = _download_refusal(info, download)
-    if refusal:
-        raise DatasetNotFoundError(info, refusal)
     existed = folder.exists()
     try:
         return _construct(info, folder, options)
@@ -128,6 +147,33 @@ def load(name: str, *, download: bool | None = None, **options: Any) -> InMemory
         raise DatasetNotFoundError(
             info, f"the download from {info.url} failed ({type(err).__name__}: {err})"
         ) from None
+
+
+@contextmanager
+def _exclusive(folder: Path) -> Iterator[None]:
+    """Hold the lock of the cache ``folder`` (:func:`lock_path`) for this process.
+
+    A cache where the lock cannot be created (read-only, say, holding processed files
+    made elsewhere) is read without it: nothing can be written there to wait for.
+    """
+    path = lock_path(folder)
+    lock = FileLock(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lock.acquire()
+    except PermissionError:
+        yield
+        return
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def lock_path(folder: Path) -> Path:
+    """The lock file that serialises the building of the dataset folder ``folder``:
+    beside it, so that removing a half-made folder never removes a held lock."""
+    return folder.with_name(folder.name + ".lock")
 
 
 def _construct(info: DatasetInfo, folder: Path, options: dict[str, Any]) -> InMemoryDataset:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from filelock import FileLock, Timeout
 from torch_geometric.utils import is_undirected
 
 from gnnlib.data import (
@@ -262,6 +263,40 @@ def test_data_root_is_never_written(require_data, monkeypatch, tmp_path):
     assert _snapshot(root) == before
     assert (tmp_path / "ogb/ogbl_ddi/split/target/split_dict.pt").is_file()
     assert (tmp_path / "Planetoid/Cora/raw/ind.cora.x").is_symlink()
+
+
+def test_a_dataset_builds_under_its_lock(require_data, monkeypatch, tmp_path):
+    # Seeds launched side by side on a fresh cache: one process reading the processed
+    # file that another is still writing fails on a truncated file.
+    _require(require_data, "Cora")
+    monkeypatch.setenv("GNNLIB_CACHE", str(tmp_path))
+    lock = loaders.lock_path(tmp_path / dataset_info("Cora").folder)
+    construct = loaders._construct
+    built_under_lock = []
+
+    def probe(*args):
+        # a second FileLock on the file is a second holder, even in the same thread
+        with pytest.raises(Timeout):
+            FileLock(lock).acquire(timeout=0)
+        built_under_lock.append(True)
+        return construct(*args)
+
+    monkeypatch.setattr(loaders, "_construct", probe)
+    assert load("Cora")[0].num_nodes == 2708
+    assert built_under_lock == [True]
+    with FileLock(lock, timeout=0):  # released again
+        pass
+
+
+def test_a_cache_without_a_lock_file_still_loads(require_data, monkeypatch, tmp_path):
+    _require(require_data, "Cora")
+    monkeypatch.setenv("GNNLIB_CACHE", str(tmp_path))
+
+    def read_only(self, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(self.lock_file))
+
+    monkeypatch.setattr(FileLock, "acquire", read_only)
+    assert load("Cora")[0].num_nodes == 2708
 
 
 @pytest.fixture
