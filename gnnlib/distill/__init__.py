@@ -13,7 +13,7 @@ from gnnlib.distill.appnp import APPNP
 from gnnlib.distill.features import propagate_features
 from gnnlib.distill.losses import distillation_loss, soft_label_kl
 from gnnlib.distill.reliability import KnowledgeSampler, entropy_shift
-from gnnlib.distill.sampling import layerwise_inference, sample_subgraph
+from gnnlib.distill.sampling import layerwise_inference, sample_blocks, sampled_forward
 from gnnlib.distill.settings import SettingSplit, make_setting, setting_metrics
 from gnnlib.distill.student import StudentConfig
 from gnnlib.distill.teachers import TeacherConfig, TeacherOutputs
@@ -30,7 +30,8 @@ __all__ = [
     "layerwise_inference",
     "make_setting",
     "propagate_features",
-    "sample_subgraph",
+    "sample_blocks",
+    "sampled_forward",
     "setting_metrics",
     "soft_label_kl",
 ]

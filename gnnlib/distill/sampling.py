@@ -26,7 +26,8 @@ def sample_neighbors(
             every neighbour without drawing (the full neighbourhood).
 
     Returns:
-        ``(sources, targets)``, ``[E]`` each: the sampled edges ``source -> target``.
+        ``(sources, counts)``: ``sources`` ``[E]`` the drawn in-neighbours, grouped by
+        target in the order of ``nodes``; ``counts`` ``[B]`` how many each target got.
     """
     crow, col = adj_t.crow_indices(), adj_t.col_indices()
     starts = crow[nodes]
@@ -37,45 +38,52 @@ def sample_neighbors(
     segment_start = torch.repeat_interleave(torch.cumsum(degrees, 0) - degrees, degrees)
     entry = starts[segment] + arange[:total] - segment_start
     if fanout < 0:
-        return col[entry], nodes[segment]
+        return col[entry], degrees
     # A random order inside every node's neighbour list: sort by a random key, then
     # (stably) by node; the first `fanout` of each node's run are its sample.
     order = torch.argsort(torch.rand(total, generator=generator, device=nodes.device))
     order = order[torch.argsort(segment[order], stable=True)]
     rank = arange[:total] - segment_start
     chosen = order[rank < fanout]
-    return col[entry[chosen]], nodes[segment[chosen]]
+    return col[entry[chosen]], degrees.clamp(max=fanout)
 
 
-def sample_subgraph(
+def sample_blocks(
     adj_t: Tensor, seeds: Tensor, fanouts: list[int], generator: torch.Generator | None = None
-) -> tuple[Tensor, Tensor]:
-    """The sampled computation graph of ``seeds`` for a ``len(fanouts)``-layer GNN.
+) -> tuple[Tensor, list[Tensor]]:
+    """The sampled computation graph of ``seeds`` for a ``len(fanouts)``-layer GNN, one
+    bipartite block per layer, as DGL's ``MultiLayerNeighborSampler`` builds it.
 
-    Hop ``k`` samples ``fanouts[k]`` neighbours of every node reached at hop ``k - 1``
-    (hop 0: the seeds), as GraphSAGE's minibatch training does; fan-outs of ``-1``
-    fetch the full ``len(fanouts)``-hop neighbourhood. The cost depends on the size of
-    the sampled graph only, not on the size of the whole graph.
+    Built from the output back: the last layer's targets are the seeds; layer ``k``
+    draws ``fanouts[k]`` in-neighbours of each of its targets (``-1``: all of them), and
+    its sources are its targets followed by the nodes newly reached, which are in turn
+    the targets of layer ``k - 1``. Every node, a seed included, gets each layer's state
+    from a draw of its own, and a layer computes states only for the nodes the next
+    layer reads; with fan-outs of ``-1`` the seeds' outputs are exactly those of the
+    whole graph. The cost depends on the size of the sampled graph only.
 
     Args:
         seeds: ``[B]`` distinct target nodes.
 
     Returns:
-        ``(n_id, edge_index)``: ``n_id`` ``[n]`` the nodes (the seeds first, in order)
-        and ``edge_index`` ``[2, E]`` the sampled edges in ``n_id``'s local numbering.
-        A GNN run on ``(x[n_id], edge_index)`` gives the seeds' outputs in its first
-        ``len(seeds)`` rows.
+        ``(n_id, blocks)``: ``n_id`` ``[n]`` the input nodes (the seeds first) and
+        ``blocks[k]`` layer ``k``'s ``torch.sparse_csr`` ``[targets_k, sources_k]`` in
+        local numbering (first layer first; ``sources_0`` is ``n_id``, the last
+        layer's targets are the seeds, and every layer's targets are the first rows of
+        its sources). :func:`sampled_forward` on ``(x[n_id], blocks)`` gives the seeds'
+        outputs.
     """
-    frontier, sources, targets = seeds, [], []
-    for fanout in fanouts:
-        source, target = sample_neighbors(adj_t, frontier, fanout, generator)
-        sources.append(source)
-        targets.append(target)
-        frontier = source.unique()
-    source, target = torch.cat(sources), torch.cat(targets)
-    n_id, local = _first_seen_order(torch.cat([seeds, source, target]))
-    local_source = local[seeds.numel() : seeds.numel() + source.numel()]
-    return n_id, torch.stack([local_source, local[seeds.numel() + source.numel() :]])
+    targets, blocks = seeds, []
+    for fanout in reversed(fanouts):
+        source, counts = sample_neighbors(adj_t, targets, fanout, generator)
+        sources, local = _first_seen_order(torch.cat([targets, source]))
+        crow = torch.zeros(targets.numel() + 1, dtype=torch.long, device=seeds.device)
+        torch.cumsum(counts, 0, out=crow[1:])
+        col = local[targets.numel() :]
+        value = torch.ones(col.numel(), dtype=adj_t.values().dtype, device=seeds.device)
+        blocks.append(sparse_csr(crow, col, value, (targets.numel(), sources.numel())))
+        targets = sources
+    return targets, blocks[::-1]
 
 
 def _first_seen_order(nodes: Tensor) -> tuple[Tensor, Tensor]:
@@ -88,6 +96,34 @@ def _first_seen_order(nodes: Tensor) -> tuple[Tensor, Tensor]:
     rank = torch.empty_like(order)
     rank[order] = torch.arange(order.numel(), device=nodes.device)
     return unique[order], rank[inverse]
+
+
+def sampled_forward(encoder: Encoder, x: Tensor, blocks: list[Tensor]) -> Tensor:
+    """A SAGE ``encoder`` on :func:`sample_blocks`'s blocks: layer ``k`` maps its
+    sources' states to its targets' (norm, activation and dropout as in
+    ``encoder.forward``), so the result holds the seeds' outputs, ``[B, out]``.
+
+    Args:
+        encoder: an :class:`~gnnlib.nn.Encoder` of ``sage`` convs with ``jk='last'`` and
+            no residuals, in train or eval mode.
+        x: ``[n, F]`` features of the blocks' input nodes (``x[n_id]``).
+    """
+    _check_layerwise(encoder)
+    if len(blocks) != encoder.num_layers:
+        raise ValueError(f"{len(blocks)} blocks for an encoder of {encoder.num_layers} layers")
+    for layer, block in enumerate(blocks):
+        x = encoder.finish_layer(encoder.convs[layer]((x, x[: block.size(0)]), block), layer)
+    return x
+
+
+def _check_layerwise(encoder: Encoder) -> None:
+    """Layer-by-layer evaluation on other adjacencies than the encoder's own holds for a
+    plain stack of sage convs only: no residuals, no jumping knowledge."""
+    if encoder.spec.name != "sage" or encoder.jk != "last" or encoder.residual:
+        raise ValueError(
+            "sampled SAGE training and layer-wise inference support sage encoders with "
+            f"jk='last' and no residuals, got {encoder!r} (residual={encoder.residual})"
+        )
 
 
 @torch.no_grad()
@@ -106,11 +142,7 @@ def layerwise_inference(encoder: Encoder, x: Tensor, adj_t: Tensor, batch_size: 
         adj_t: ``torch.sparse_csr`` ``[N, N]``, rows are targets.
         batch_size: target nodes per step.
     """
-    if encoder.spec.name != "sage" or encoder.jk != "last" or encoder.residual:
-        raise ValueError(
-            "layerwise_inference supports sage encoders with jk='last' and no residuals, "
-            f"got {encoder!r} (residual={encoder.residual})"
-        )
+    _check_layerwise(encoder)
     if encoder.training:
         raise ValueError("layerwise_inference needs an encoder in eval mode (call .eval())")
     crow, col, value = adj_t.crow_indices(), adj_t.col_indices(), adj_t.values()
@@ -126,9 +158,6 @@ def layerwise_inference(encoder: Encoder, x: Tensor, adj_t: Tensor, batch_size: 
                 value[first:last],
                 (end - start, num_nodes),
             )
-            out = conv((x, x[start:end]), rows)
-            if not (encoder.plain_last and layer == encoder.num_layers - 1):
-                out = encoder.act(encoder.norms[layer](out))
-            chunks.append(out)
+            chunks.append(encoder.finish_layer(conv((x, x[start:end]), rows), layer))
         x = torch.cat(chunks)
     return x

@@ -22,7 +22,7 @@ from torch_geometric.utils import add_remaining_self_loops
 
 from gnnlib.config import to_dict
 from gnnlib.distill.appnp import APPNP
-from gnnlib.distill.sampling import layerwise_inference, sample_subgraph
+from gnnlib.distill.sampling import layerwise_inference, sample_blocks, sampled_forward
 from gnnlib.distill.settings import SettingSplit, score, setting_metrics
 from gnnlib.io import atomic_torch_save, safe_torch_load
 from gnnlib.nn import to_csr
@@ -138,9 +138,9 @@ def train_teacher(
         losses = []
         shuffled = train_nodes[torch.randperm(train_nodes.numel(), device=device)]
         for seeds in shuffled.split(config.batch_size):
-            n_id, edge_index = sample_subgraph(adj_t, seeds, config.fan_out)
+            n_id, blocks = sample_blocks(adj_t, seeds, config.fan_out)
             optimizer.zero_grad()
-            logits = model(x[n_id], edge_index)[: seeds.numel()]
+            logits = sampled_forward(model, x[n_id], blocks)
             loss = F.cross_entropy(logits, y[seeds])
             loss.backward()
             optimizer.step()
@@ -190,13 +190,21 @@ def teacher_adjacency(config: TeacherConfig, edge_index: Tensor, num_nodes: int)
     return to_csr(edge_index, num_nodes)[0]
 
 
+# Part of every cache key. Bump it when a change to teacher training makes one config
+# train a different teacher, so that caches written by the older code are not read back.
+# 2: sampled SAGE trains on per-layer blocks (DGL's), no longer on one merged subgraph.
+TEACHER_TRAINING_VERSION = 2
+
+
 def teacher_cache_path(
     cache_root: str | Path, dataset: str, seed: int, setting: str, identity: dict[str, Any]
 ) -> Path:
     """``<root>/<dataset>/<conv>-<hash>/<setting>/seed<seed>.pt``; the hash covers the
-    teacher config and the data protocol (``identity``), so a changed config never
-    reads a stale teacher."""
-    digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:12]
+    teacher config and the data protocol (``identity``) and the training code's
+    :data:`TEACHER_TRAINING_VERSION`, so neither a changed config nor changed training
+    code reads a stale teacher."""
+    key = {**identity, "training_version": TEACHER_TRAINING_VERSION}
+    digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:12]
     conv = identity["teacher"]["conv"]
     return Path(cache_root) / dataset / f"{conv}-{digest}" / setting / f"seed{seed}.pt"
 

@@ -171,8 +171,7 @@ class Encoder(torch.nn.Module):
                 out, new_edges = out
                 # The last layer's edge states are read by nothing.
                 new_edges = None if is_last else self._post(new_edges, self.edge_norms[layer])
-            if not (self.plain_last and is_last):
-                out = self._post(out, self.norms[layer])
+            out = self.finish_layer(out, layer)
             if self.residual and out.shape == x.shape:
                 out = out + x
                 if new_edges is not None and new_edges.shape == edge_attr.shape:
@@ -182,6 +181,14 @@ class Encoder(torch.nn.Module):
                 edge_attr = new_edges
             layer_outputs.append(x)
         return self._jumping_knowledge(layer_outputs)
+
+    def finish_layer(self, out: Tensor, layer: int) -> Tensor:
+        """Norm, activation and dropout on conv ``layer``'s node output (nothing after a
+        plain last layer). For callers that run the convs themselves, layer by layer on
+        other adjacencies (sampled SAGE blocks, layer-wise inference)."""
+        if self.plain_last and layer == self.num_layers - 1:
+            return out
+        return self._post(out, self.norms[layer])
 
     def _post(self, h: Tensor, norm: torch.nn.Module) -> Tensor:
         h = self.act(norm(h))

@@ -1,8 +1,15 @@
 """Teacher pieces: neighbour sampling, layer-wise inference, APPNP, feature augmentation."""
 
+import pytest
 import torch
 
-from gnnlib.distill import APPNP, layerwise_inference, propagate_features, sample_subgraph
+from gnnlib.distill import (
+    APPNP,
+    layerwise_inference,
+    propagate_features,
+    sample_blocks,
+    sampled_forward,
+)
 from gnnlib.nn import Encoder, to_csr
 
 
@@ -13,29 +20,64 @@ def _graph(num_nodes=40, num_edges=200, seed=0):
     return torch.randn(num_nodes, 6, generator=generator), edges
 
 
-def test_sampling_with_large_fanout_recovers_the_full_computation():
+@pytest.mark.parametrize(
+    "options, self_loops",
+    [({}, False), ({"aggr": "gcn"}, True)],
+    ids=["sage-mean", "sage-gcn-self-loops"],
+)
+def test_full_fanout_blocks_give_the_full_graph_outputs(options, self_loops):
+    from gnnlib.distill.teachers import TeacherConfig, teacher_adjacency
+
     torch.manual_seed(0)
     x, edges = _graph()
-    adj_t = to_csr(edges, x.size(0))[0]
-    encoder = Encoder(6, 16, 2, 3, conv="sage").eval()
-    full = encoder(x, adj_t)
-    seeds = torch.tensor([5, 0, 17])
-    n_id, local_edges = sample_subgraph(adj_t, seeds, [1000, 1000])
-    assert torch.equal(n_id[:3], seeds)
-    torch.testing.assert_close(encoder(x[n_id], local_edges)[:3], full[seeds])
+    config = TeacherConfig(conv_options=options, self_loops=self_loops)
+    model = config.build_model(6, 3).eval()
+    adj_t = teacher_adjacency(config, edges, 40)
+    full = model(x, adj_t)
+    # Seeds that neighbour each other (and, with self-loops, themselves): a seed is then
+    # also a first-hop node, and its in-edges must still count once per layer.
+    seeds = torch.tensor([5, int(edges[0, edges[1] == 5][0]), 17])
+    for fanouts in ([-1, -1], [1000, 1000]):
+        n_id, blocks = sample_blocks(adj_t, seeds, fanouts)
+        assert torch.equal(n_id[:3], seeds)
+        torch.testing.assert_close(sampled_forward(model, x[n_id], blocks), full[seeds])
 
 
-def test_fanout_bounds_the_sampled_in_degree():
+def test_blocks_bound_each_layers_in_degree_and_chain_their_nodes():
     x, edges = _graph(num_edges=400)
+    edges = edges.unique(dim=1)  # no repeated edge, so no neighbour may be drawn twice
     adj_t = to_csr(edges, x.size(0))[0]
     seeds = torch.arange(10)
-    n_id, local_edges = sample_subgraph(adj_t, seeds, [2])
-    in_degree = torch.bincount(local_edges[1], minlength=n_id.numel())
-    assert int(in_degree[:10].max()) <= 2 and int(in_degree[10:].sum()) == 0
-    # Every sampled edge exists in the graph.
-    global_edges = n_id[local_edges]
+    n_id, blocks = sample_blocks(adj_t, seeds, [3, 2])
+    first, second = blocks
+    # The last layer maps the seeds' sampled neighbours to the seeds; the first layer
+    # reaches every node the last one reads, seeds included, with a draw of its own.
+    assert second.size(0) == 10 and first.size(0) == second.size(1)
+    assert first.size(1) == n_id.numel() and torch.equal(n_id[:10], seeds)
+    assert int(second.crow_indices().diff().max()) <= 2
+    assert int(first.crow_indices().diff().max()) <= 3
     keys = set((edges[0] * 100 + edges[1]).tolist())
-    assert set((global_edges[0] * 100 + global_edges[1]).tolist()) <= keys
+    for block in blocks:
+        rows = torch.repeat_interleave(torch.arange(block.size(0)), block.crow_indices().diff())
+        # Every sampled edge exists in the graph, and no target draws a neighbour twice.
+        source, target = n_id[block.col_indices()], n_id[rows]
+        assert set((source * 100 + target).tolist()) <= keys
+        assert (source * 100 + target).unique().numel() == source.numel()
+
+
+def test_sampled_forward_trains_through_the_blocks():
+    x, edges = _graph()
+    adj_t = to_csr(edges, x.size(0))[0]
+    model = Encoder(6, 16, 2, 3, conv="sage", dropout=0.5, norm="batch").train()
+    n_id, blocks = sample_blocks(adj_t, torch.tensor([1, 2, 3, 4]), [2, 2])
+    out = sampled_forward(model, x[n_id], blocks)
+    assert out.shape == (4, 3)
+    out.sum().backward()
+    assert all(p.grad is not None for p in model.parameters())
+    with pytest.raises(ValueError, match="2 blocks for an encoder of 3 layers"):
+        sampled_forward(Encoder(6, 16, 3, 3, conv="sage"), x[n_id], blocks)
+    with pytest.raises(ValueError, match="sage encoders"):
+        sampled_forward(Encoder(6, 16, 2, 3, conv="gcn"), x[n_id], blocks)
 
 
 def test_layerwise_inference_equals_the_full_forward():
@@ -87,6 +129,8 @@ def test_gcn_aggregator_sage_teacher_averages_node_and_neighbours():
     lin = model.convs[0].lin_l
     torch.testing.assert_close(model(x, adj_t), lin(mean))
     # Sampled: a one-neighbour sample still averages the node with itself.
-    n_id, local = sample_subgraph(adj_t, torch.tensor([7]), [1])
-    neighbour = x[n_id[local[0, 0]]]
-    torch.testing.assert_close(model(x[n_id], local)[0], lin((x[7] + neighbour) / 2))
+    n_id, blocks = sample_blocks(adj_t, torch.tensor([7]), [1])
+    neighbour = x[n_id[blocks[0].col_indices()[0]]]
+    torch.testing.assert_close(
+        sampled_forward(model, x[n_id], blocks)[0], lin((x[7] + neighbour) / 2)
+    )

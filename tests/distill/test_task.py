@@ -185,6 +185,15 @@ def test_teacher_cache_tells_splits_apart():
     assert len(files) == 3
 
 
+def test_teacher_cache_is_not_read_across_training_code_versions(monkeypatch):
+    from gnnlib.distill import teachers
+
+    config = _config("glnn_cora_tran.yaml")
+    before = distillation.teacher_cache_file(config, 0)
+    monkeypatch.setattr(teachers, "TEACHER_TRAINING_VERSION", teachers.TEACHER_TRAINING_VERSION + 1)
+    assert distillation.teacher_cache_file(config, 0) != before
+
+
 def test_production_on_a_stored_split_never_trains_on_held_out_nodes(
     require_data, tmp_path, monkeypatch
 ):
