@@ -11,7 +11,7 @@ import torch
 from torch import Tensor
 
 from gnnlib.nn import Encoder
-from gnnlib.nn.adjacency import sparse_csr
+from gnnlib.nn.adjacency import row_pointers, sparse_csr
 
 
 def sample_neighbors(
@@ -26,8 +26,8 @@ def sample_neighbors(
             every neighbour without drawing (the full neighbourhood).
 
     Returns:
-        ``(sources, counts)``: ``sources`` ``[E]`` the drawn in-neighbours, grouped by
-        target in the order of ``nodes``; ``counts`` ``[B]`` how many each target got.
+        ``(sources, rows)``, ``[E]`` each: the drawn in-neighbours and, for each, the
+        position of its target in ``nodes``; sorted by ``rows``.
     """
     crow, col = adj_t.crow_indices(), adj_t.col_indices()
     starts = crow[nodes]
@@ -38,14 +38,14 @@ def sample_neighbors(
     segment_start = torch.repeat_interleave(torch.cumsum(degrees, 0) - degrees, degrees)
     entry = starts[segment] + arange[:total] - segment_start
     if fanout < 0:
-        return col[entry], degrees
+        return col[entry], segment
     # A random order inside every node's neighbour list: sort by a random key, then
     # (stably) by node; the first `fanout` of each node's run are its sample.
     order = torch.argsort(torch.rand(total, generator=generator, device=nodes.device))
     order = order[torch.argsort(segment[order], stable=True)]
     rank = arange[:total] - segment_start
     chosen = order[rank < fanout]
-    return col[entry[chosen]], degrees.clamp(max=fanout)
+    return col[entry[chosen]], segment[chosen]
 
 
 def sample_blocks(
@@ -75,10 +75,9 @@ def sample_blocks(
     """
     targets, blocks = seeds, []
     for fanout in reversed(fanouts):
-        source, counts = sample_neighbors(adj_t, targets, fanout, generator)
+        source, rows = sample_neighbors(adj_t, targets, fanout, generator)
         sources, local = _first_seen_order(torch.cat([targets, source]))
-        crow = torch.zeros(targets.numel() + 1, dtype=torch.long, device=seeds.device)
-        torch.cumsum(counts, 0, out=crow[1:])
+        crow = row_pointers(rows, targets.numel())
         col = local[targets.numel() :]
         value = torch.ones(col.numel(), dtype=adj_t.values().dtype, device=seeds.device)
         blocks.append(sparse_csr(crow, col, value, (targets.numel(), sources.numel())))
