@@ -15,6 +15,22 @@ def test_mlp_shapes_and_plain_last():
         MLP([5, 3, 2], norm="group")
 
 
+@pytest.mark.parametrize("norm", ["none", "layer"])
+def test_mlp_matches_its_update_rule_in_train_and_eval(norm):
+    torch.manual_seed(0)
+    mlp, x = MLP([5, 16, 3], norm=norm, dropout=0.5), torch.randn(10, 5)
+    lin0, lin1, norm0 = mlp.lins[0], mlp.lins[1], mlp.norms[0]
+    mlp.eval()
+    assert torch.allclose(mlp(x), lin1(torch.relu(norm0(lin0(x)))))
+    mlp.train()
+    torch.manual_seed(1)
+    out = mlp(x)
+    torch.manual_seed(1)
+    hidden = torch.nn.functional.dropout(torch.relu(norm0(lin0(x))), 0.5, training=True)
+    assert torch.allclose(out, lin1(hidden))
+    assert not torch.allclose(out, mlp.eval()(x))  # dropout acts in training only
+
+
 @pytest.mark.parametrize("reduce", ["sum", "mean", "max"])
 def test_global_pool_matches_per_graph_reduction(reduce):
     x = torch.randn(7, 4)
