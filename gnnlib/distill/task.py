@@ -109,8 +109,8 @@ class LossConfig:
     ``temperature`` softens both distributions in the KL term.
 
     ``passes`` is how a GLNN epoch takes its Adam steps. ``joint``: one pass over the
-    nodes that carry a loss term, every minibatch holding both weighted terms, a term of
-    weight 0 skipped, the last partial minibatch kept. ``alternating``: the official
+    nodes that carry a loss term, in minibatches of equal size (at most ``batch_size``),
+    every one holding both weighted terms, a term of weight 0 skipped. ``alternating``: the official
     GLNN loop, a ``lam``-weighted CE pass over the labelled nodes, then a
     ``(1 - lam)``-weighted KL pass over every node, each cut into whole minibatches (the
     partial one dropped unless it is the only one). With ``lam = 0`` the CE pass is a
@@ -343,13 +343,19 @@ def run(config: DistillationConfig, seed: int, device: torch.device, run_dir: Pa
 
 
 def minibatches(nodes: Tensor, batch_size: int, drop_last: bool) -> tuple[Tensor, ...]:
-    """``nodes`` shuffled and cut into minibatches of ``batch_size``. With ``drop_last``
-    the last partial one is dropped unless it is the only one, as GLNN's official
-    ``train_mini_batch`` does (so fewer nodes than ``batch_size`` make one batch)."""
+    """``nodes`` shuffled and cut into minibatches of at most ``batch_size``.
+
+    With ``drop_last``, whole minibatches of ``batch_size`` and the rest dropped unless
+    it is the only batch, as GLNN's official ``train_mini_batch`` does. Without, every
+    node in ``ceil(n / batch_size)`` minibatches of equal size (to one node): cutting
+    whole batches would leave a last one of a few nodes, an Adam step as large as the
+    others on a noisy gradient (10 of Cora's 2058 observed nodes in production, where
+    it cost GLNN 1.2 points).
+    """
     shuffled = nodes[torch.randperm(nodes.numel(), device=nodes.device)]
     if drop_last:
-        shuffled = shuffled[: max(1, nodes.numel() // batch_size) * batch_size]
-    return shuffled.split(batch_size)
+        return shuffled[: max(1, nodes.numel() // batch_size) * batch_size].split(batch_size)
+    return shuffled.tensor_split(max(1, -(-nodes.numel() // batch_size)))
 
 
 def teacher_cache_file(config: DistillationConfig, seed: int) -> Path:

@@ -78,11 +78,14 @@ def test_tiny_runs_share_one_cached_teacher(require_data, tmp_path, monkeypatch)
     assert set(mlp.metrics["test"]) == {"acc"} and mlp.epochs_run == 3
 
 
-def test_minibatches_keep_or_drop_the_partial_batch():
+def test_minibatches_split_evenly_or_drop_the_partial_batch():
     nodes = torch.arange(1100)
     joint = distillation.minibatches(nodes, 512, drop_last=False)
-    assert [b.numel() for b in joint] == [512, 512, 76]
+    assert [b.numel() for b in joint] == [367, 367, 366]  # not 512, 512 and a tail of 76
     assert sorted(torch.cat(joint).tolist()) == nodes.tolist()
+    exact = distillation.minibatches(torch.arange(1024), 512, drop_last=False)
+    assert [b.numel() for b in exact] == [512, 512]
+    assert [b.numel() for b in distillation.minibatches(nodes[:7], 512, False)] == [7]
     official = distillation.minibatches(nodes, 512, drop_last=True)
     assert [b.numel() for b in official] == [512, 512]
     assert torch.cat(official).unique().numel() == 1024
@@ -93,7 +96,7 @@ def test_minibatches_keep_or_drop_the_partial_batch():
 def test_alternating_passes_are_glnn_official_loop(require_data, tmp_path, monkeypatch):
     """``alternating``: per epoch one step on the 140 labelled nodes (a zero loss at
     ``lam: 0``, still an Adam step), then one per whole minibatch of all 2485 nodes;
-    ``joint``: one per minibatch of all nodes, the partial one kept."""
+    ``joint``: one per minibatch of all nodes, five of 497."""
     require_data("Planetoid/Cora")
     cpu = torch.device("cpu")
     short = [
@@ -124,7 +127,7 @@ def test_alternating_passes_are_glnn_official_loop(require_data, tmp_path, monke
         distillation.run(config, 0, cpu, tmp_path / mode)  # the teacher comes from the cache
         passes[mode] = (list(batches), len(steps))
     assert passes["alternating"] == ([[140], [512] * 4] * 2, 2 * 5)
-    assert passes["joint"] == ([[512] * 4 + [437]] * 2, 2 * 5)
+    assert passes["joint"] == ([[497] * 5] * 2, 2 * 5)
     with pytest.raises(ConfigError, match="passes: alternating"):
         _config("krd_cora_tran.yaml", ("loss.passes", "alternating"))
 
