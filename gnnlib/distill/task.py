@@ -110,12 +110,13 @@ class LossConfig:
 
     ``passes`` is how a GLNN epoch takes its Adam steps. ``joint``: one pass over the
     nodes that carry a loss term, in minibatches of equal size (at most ``batch_size``),
-    every one holding both weighted terms, a term of weight 0 skipped. ``alternating``: the official
-    GLNN loop, a ``lam``-weighted CE pass over the labelled nodes, then a
-    ``(1 - lam)``-weighted KL pass over every node, each cut into whole minibatches (the
-    partial one dropped unless it is the only one). With ``lam = 0`` the CE pass is a
-    step on a zero loss, which still moves the weights through Adam's momentum and
-    weight decay: one extra step per epoch, a fifth of all steps on Cora.
+    every one holding both weighted terms, a term of weight 0 skipped.
+    ``alternating``: the official GLNN loop, a ``lam``-weighted CE pass over the
+    labelled nodes, then a ``(1 - lam)``-weighted KL pass over every node, each cut into
+    whole minibatches (the partial one dropped unless it is the only one). With
+    ``lam = 0`` the CE pass is a step on a zero loss, which still moves the weights
+    through Adam's momentum and weight decay: one extra step per epoch, a fifth of all
+    steps on Cora.
     """
 
     lam: float = 0.0
