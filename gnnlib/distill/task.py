@@ -18,6 +18,7 @@ per seed; ``metric: rocauc`` scores binary sets by ROC-AUC (:class:`DistillDataC
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -356,7 +357,7 @@ def minibatches(nodes: Tensor, batch_size: int, drop_last: bool) -> tuple[Tensor
     shuffled = nodes[torch.randperm(nodes.numel(), device=nodes.device)]
     if drop_last:
         return shuffled[: max(1, nodes.numel() // batch_size) * batch_size].split(batch_size)
-    return shuffled.tensor_split(max(1, -(-nodes.numel() // batch_size)))
+    return shuffled.tensor_split(max(1, math.ceil(nodes.numel() / batch_size)))
 
 
 def teacher_cache_file(config: DistillationConfig, seed: int) -> Path:
