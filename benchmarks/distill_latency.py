@@ -19,9 +19,13 @@ mean degree ``--degrees`` (default 10, and 50 as ogbn-products):
   whole graph (sparse CSR products), the student the MLP on every row.
 
 Reported: median milliseconds per request / pass, nodes per second, and the ratios
-teacher / student. With ``--tradeoff RESULTS`` it also draws the accuracy / latency
-trade-off of the transductive result records in RESULTS (SAGE teacher against MLP,
-GLNN, KRD students) next to the JSON (``--plot-only`` redraws it from the JSON).
+teacher / student. ``--students`` adds MLPs of other shapes (``LAYERSxHIDDEN``; the
+default covers the students of the shipped transductive configs: GLNN's 2x128 and
+KRD's tuned ones), each timed warm on the same new-node requests (``by_student``).
+With ``--tradeoff RESULTS`` it also draws the accuracy / latency trade-off of the
+transductive result records in RESULTS (SAGE teacher against MLP, GLNN, KRD students,
+each student at the latency of its own shape) next to the JSON (``--plot-only``
+redraws it from the JSON).
 
     python benchmarks/distill_latency.py [--nodes 1000000] [--threads 1] [--rounds 20]
     python benchmarks/distill_latency.py --plot-only --tradeoff RESULTS
@@ -72,6 +76,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--full-rounds", type=int, default=2)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument(
+        "--students",
+        type=student_shape,
+        nargs="+",
+        default=[(2, 128), (2, 512), (2, 1024), (3, 1024)],
+        help="student shapes LAYERSxHIDDEN timed on the new-node requests",
+    )
     parser.add_argument("--tradeoff", type=Path, help="transductive result records to plot")
     parser.add_argument(
         "--plot-only", action="store_true", help="redraw the trade-off from the --out JSON"
@@ -86,7 +97,11 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     result = {
         "description": __doc__.splitlines()[0],
-        "models": {"teacher": "SAGE 2 x 128 (gcn aggregator)", "student": "MLP 2 x 128"},
+        "models": {
+            "teacher": "SAGE 2 x 128 (gcn aggregator)",
+            "student": "MLP 2 x 128",
+            "students": [shape_name(shape) for shape in args.students],
+        },
         "threads": args.threads,
         "rounds": {"new_nodes": args.rounds, "full_graph": args.full_rounds},
         "torch": torch.__version__,
@@ -109,14 +124,20 @@ def measure(args: argparse.Namespace, degree: int) -> dict:
     del edges
     teacher = teacher_config.build_model(args.features, args.classes).eval()
     student = MLP([args.features, 128, args.classes]).eval()
+    others = {
+        shape_name((layers, hidden)): MLP(
+            [args.features] + [hidden] * (layers - 1) + [args.classes]
+        ).eval()
+        for layers, hidden in args.students
+    }
 
     def teacher_request(new: torch.Tensor) -> torch.Tensor:
         # Fetch the full 2-hop neighbourhood (fan-out -1), gather its features, run SAGE.
         n_id, blocks = sample_blocks(adj_t, new, [-1, -1])
         return sampled_forward(teacher, x[n_id], blocks)
 
-    def student_request(new: torch.Tensor) -> torch.Tensor:
-        return student(x[new])
+    def student_request(new: torch.Tensor, mlp: MLP = student) -> torch.Tensor:
+        return mlp(x[new])
 
     # Teacher and student alternate round by round on the same random requests, each
     # timed warm: right after a call of its own on another request, as in a server that
@@ -126,21 +147,35 @@ def measure(args: argparse.Namespace, degree: int) -> dict:
     fetched = []
     times = {"teacher": [], "student": []}
     student_cold = []
+    other_times = {name: [] for name in others}
     for round_ in range(args.rounds + 1):
         warm_up, new = (torch.randperm(args.nodes)[: args.new] for _ in range(2))
         timed(teacher_request, warm_up)
         t_teacher = timed(teacher_request, new)
         t_student_cold = timed(student_request, warm_up)
         t_student = timed(student_request, new)
+        t_others = {}
+        for name, mlp in others.items():
+            timed(student_request, warm_up, mlp)
+            t_others[name] = timed(student_request, new, mlp)
         if round_:
             times["teacher"].append(t_teacher)
             times["student"].append(t_student)
             student_cold.append(t_student_cold)
             fetched.append(sample_blocks(adj_t, new, [-1, -1])[0].numel())
+            for name, t in t_others.items():
+                other_times[name].append(t)
     new_nodes = summarise(times, args.new)
     new_nodes["student_cold_ms"] = 1000 * statistics.median(student_cold)
     new_nodes["speedup_over_cold_student"] = new_nodes["teacher_ms"] / new_nodes["student_cold_ms"]
     new_nodes["mean_nodes_fetched_by_teacher"] = statistics.mean(fetched)
+    new_nodes["by_student"] = {
+        name: {
+            "student_ms": 1000 * statistics.median(values),
+            "speedup": new_nodes["teacher_ms"] / (1000 * statistics.median(values)),
+        }
+        for name, values in other_times.items()
+    }
 
     full_times = {"teacher": [], "student": []}
     for round_ in range(args.full_rounds + 1):
@@ -162,6 +197,23 @@ def measure(args: argparse.Namespace, degree: int) -> dict:
     }
 
 
+def student_shape(text: str) -> tuple[int, int]:
+    """``"3x1024"`` -> ``(3, 1024)``: layers, then hidden width."""
+    try:
+        layers, hidden = (int(part) for part in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"student shape {text!r} is not LAYERSxHIDDEN, e.g. 2x128"
+        ) from None
+    if layers < 1 or hidden < 1:
+        raise argparse.ArgumentTypeError(f"student shape {text!r} needs layers, hidden >= 1")
+    return layers, hidden
+
+
+def shape_name(shape: tuple[int, int]) -> str:
+    return f"{shape[0]}x{shape[1]}"
+
+
 def summarise(times: dict[str, list[float]], nodes: int) -> dict[str, float]:
     median = {name: statistics.median(values) for name, values in times.items()}
     return {
@@ -173,25 +225,35 @@ def summarise(times: dict[str, list[float]], nodes: int) -> dict[str, float]:
     }
 
 
-def plot_tradeoff(results: Path, latency: dict[str, float], path: Path) -> None:
+def plot_tradeoff(results: Path, latency: dict, path: Path) -> None:
     """Test accuracy against the latency of a 10-node request, per dataset: the teacher
-    at the teacher's latency, the students (all MLPs of one cost) at the student's."""
+    at the teacher's latency, each student at the latency of its own shape."""
     from gnnlib.eval.plots import plot_metric_vs
     from gnnlib.eval.records import aggregate, group_records
     from gnnlib.eval.report import load_records
 
-    accuracy = {}
+    accuracy, shape = {}, {}
     for (method, dataset, _), records in group_records(r for _, r in load_records(results)).items():
         accuracy[(method, dataset)] = 100 * aggregate(records)["metrics"]["test"]["acc"]["mean"]
-    x = [latency["student_ms"], latency["teacher_ms"]]
-    series = {}
+        student = records[0].config["student"]
+        shape[(method, dataset)] = shape_name((student["layers"], student["hidden"]))
+    xs, series = {}, {}
     for dataset in sorted({d for _, d in accuracy}):
         teacher = accuracy.get(("sage", dataset))
         for student in ("mlp", "glnn", "krd"):
-            if teacher is not None and (student, dataset) in accuracy:
-                series[f"{student} vs sage, {dataset}"] = [accuracy[(student, dataset)], teacher]
+            if teacher is None or (student, dataset) not in accuracy:
+                continue
+            name = shape[(student, dataset)]
+            if name not in latency["by_student"]:
+                raise SystemExit(
+                    f"{student} on {dataset} has a {name} student, not timed in the JSON "
+                    f"(timed: {sorted(latency['by_student'])}); rerun with --students {name}"
+                )
+            label = f"{student} ({name.replace('x', ' x ')}) vs sage, {dataset}"
+            xs[label] = [latency["by_student"][name]["student_ms"], latency["teacher_ms"]]
+            series[label] = [accuracy[(student, dataset)], teacher]
     plot_metric_vs(
-        x, series, path, "latency of a 10-node request (ms)", "test accuracy (%)", logx=True
+        xs, series, path, "latency of a 10-node request (ms)", "test accuracy (%)", logx=True
     )
     print(f"trade-off plot: {path}")
 

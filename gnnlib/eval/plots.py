@@ -13,7 +13,7 @@ __all__ = ["plot_metric_vs"]
 
 
 def plot_metric_vs(
-    x: Sequence[float],
+    x: Sequence[float] | Mapping[str, Sequence[float]],
     ys: Mapping[str, Sequence[float]],
     path: str | os.PathLike,
     xlabel: str,
@@ -23,11 +23,18 @@ def plot_metric_vs(
 ) -> Path:
     """Plot one line per ``ys`` entry (label -> values at ``x``) and write a PNG atomically.
 
-    Returns the path written. Every series must have ``len(x)`` values.
+    ``x`` is shared by every series, or a mapping label -> that series' own x values
+    (series whose points sit at different positions, e.g. models of different costs).
+    Returns the path written. Every series must have as many values as its x.
     """
+    xs = x if isinstance(x, Mapping) else {label: x for label in ys}
     for label, values in ys.items():
-        if len(values) != len(x):
-            raise ValueError(f"series {label!r} has {len(values)} values but x has {len(x)}")
+        if label not in xs:
+            raise ValueError(f"series {label!r} has no x values; x has {sorted(xs)}")
+        if len(values) != len(xs[label]):
+            raise ValueError(
+                f"series {label!r} has {len(values)} values but its x has {len(xs[label])}"
+            )
     # matplotlib is imported here, and the Agg canvas used directly rather than pyplot,
     # so that importing gnnlib.eval stays fast and no global backend state is touched.
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -37,7 +44,7 @@ def plot_metric_vs(
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
     for label, values in ys.items():
-        ax.plot(x, values, marker="o", label=label)
+        ax.plot(xs[label], values, marker="o", label=label)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if logx:

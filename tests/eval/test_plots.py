@@ -19,5 +19,17 @@ def test_writes_png(tmp_path):
 
 
 def test_series_length_must_match(tmp_path):
-    with pytest.raises(ValueError, match="'gcn' has 2 values but x has 3"):
+    with pytest.raises(ValueError, match="'gcn' has 2 values but its x has 3"):
         plot_metric_vs([1, 2, 3], {"gcn": [1, 2]}, tmp_path / "p.png", "x", "y")
+
+
+def test_each_series_can_have_its_own_x(tmp_path):
+    # Two series of different lengths at different positions: impossible with one x.
+    x = {"small student": [0.04, 1.4], "wide student": [0.2, 0.5, 1.4]}
+    ys = {"small student": [79.0, 81.0], "wide student": [81.0, 80.0, 81.0]}
+    path = plot_metric_vs(x, ys, tmp_path / "t.png", "latency (ms)", "accuracy", logx=True)
+    assert path.read_bytes().startswith(b"\x89PNG")
+    with pytest.raises(ValueError, match="'wide student' has 2 values but its x has 3"):
+        plot_metric_vs(x, {**ys, "wide student": [1, 2]}, tmp_path / "t.png", "x", "y")
+    with pytest.raises(ValueError, match="series 'teacher' has no x values"):
+        plot_metric_vs(x, {**ys, "teacher": [1, 2]}, tmp_path / "t.png", "x", "y")
