@@ -27,7 +27,7 @@ from gnnlib.distill.settings import SettingSplit, score, setting_metrics
 from gnnlib.io import atomic_torch_save, safe_torch_load
 from gnnlib.nn import to_csr
 from gnnlib.tasks.common import EncoderConfig
-from gnnlib.train import Checkpointer, EarlyStopping
+from gnnlib.train import Checkpointer, EarlyStopping, get_logger
 from gnnlib.train.loop import FitResult, fit
 
 
@@ -216,12 +216,29 @@ def load_or_train_teacher(
     cache_file: Path,
     checkpoint_dir: Path,
 ) -> TeacherOutputs:
-    """The cached teacher of ``cache_file``, training and caching it first if absent."""
+    """The cached teacher of ``cache_file``, training and caching it first if absent.
+
+    The cache notes the thread count the teacher trained with, and loading it under
+    another count warns: the same config and seed then give a teacher with the same
+    accuracy but other low bits in its logits, and students of it can differ per seed
+    (docs/distill.md, "Thread count"). The count is not part of the cache key, so that
+    one cache serves runs of any thread count."""
+    threads = torch.get_num_threads()
     if cache_file.exists():
         saved = safe_torch_load(cache_file, map_location="cpu")
+        trained_with = saved.get("threads")  # caches written before it was noted lack it
+        if trained_with is not None and trained_with != threads:
+            get_logger(__name__).warning(
+                "teacher %s was trained with %d threads and this run uses %d: a teacher "
+                "trained here would differ in low bits, and its students per seed",
+                cache_file,
+                trained_with,
+                threads,
+            )
         return TeacherOutputs(**{k: saved[k] for k in TeacherOutputs.__dataclass_fields__})
     outputs = train_teacher(config, split, device, checkpoint_dir)
-    atomic_torch_save({**outputs.__dict__, "config": to_dict(config)}, cache_file)
+    payload = {**outputs.__dict__, "config": to_dict(config), "threads": threads}
+    atomic_torch_save(payload, cache_file)
     return outputs
 
 

@@ -1,6 +1,7 @@
 """The ``distillation`` task: shipped configs load; tiny end-to-end runs on Cora; the
 stored splits (``split: stored``) and ROC-AUC of the heterophilous sets."""
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from gnnlib.config import ConfigError, from_dict, read_yaml
 from gnnlib.data import load
 from gnnlib.distill import task as distillation
 from gnnlib.distill import teachers
+from gnnlib.io import atomic_torch_save, safe_torch_load
 from gnnlib.tasks.registry import TASKS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -195,6 +197,35 @@ def test_teacher_cache_is_not_read_across_training_code_versions(monkeypatch):
     before = distillation.teacher_cache_file(config, 0)
     monkeypatch.setattr(teachers, "TEACHER_TRAINING_VERSION", teachers.TEACHER_TRAINING_VERSION + 1)
     assert distillation.teacher_cache_file(config, 0) != before
+
+
+def test_teacher_cache_notes_its_thread_count_and_warns_under_another(tmp_path, monkeypatch):
+    trained = teachers.TeacherOutputs(torch.randn(3, 2), {}, {"test": {"acc": 0.5}}, 1, 2)
+    monkeypatch.setattr(teachers, "train_teacher", lambda *args: trained)
+    cache, cpu = tmp_path / "seed0.pt", torch.device("cpu")
+
+    def load_teacher():
+        return teachers.load_or_train_teacher(teachers.TeacherConfig(), None, cpu, cache, tmp_path)
+
+    load_teacher()
+    saved = safe_torch_load(cache)
+    threads = torch.get_num_threads()
+    assert saved["threads"] == threads
+    warnings = []
+    handler = logging.Handler()
+    handler.emit = lambda record: warnings.append(record.getMessage())
+    logger = logging.getLogger(teachers.__name__)
+    logger.addHandler(handler)
+    try:
+        load_teacher()
+        assert warnings == []  # trained with this run's thread count
+        atomic_torch_save({**saved, "threads": threads + 1}, cache)
+        loaded = load_teacher()
+    finally:
+        logger.removeHandler(handler)
+    assert len(warnings) == 1
+    assert f"trained with {threads + 1} threads and this run uses {threads}" in warnings[0]
+    assert torch.equal(loaded.logits, trained.logits)  # still read, not retrained
 
 
 def test_production_on_a_stored_split_never_trains_on_held_out_nodes(
