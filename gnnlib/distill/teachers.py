@@ -219,10 +219,10 @@ def load_or_train_teacher(
     """The cached teacher of ``cache_file``, training and caching it first if absent.
 
     The cache notes the thread count the teacher trained with, and loading it under
-    another count warns: the same config and seed then give a teacher with the same
-    accuracy but other low bits in its logits, and students of it can differ per seed
-    (docs/distill.md, "Thread count"). The count is not part of the cache key, so that
-    one cache serves runs of any thread count."""
+    another count warns: trained under another count, the same config and seed give a
+    teacher with other low bits in its logits (here, with the same accuracy), and its
+    students can differ per seed (docs/distill.md, "Thread count"). The count is not
+    part of the cache key, so that one cache serves runs of any thread count."""
     threads = torch.get_num_threads()
     if cache_file.exists():
         saved = safe_torch_load(cache_file, map_location="cpu")
@@ -230,7 +230,7 @@ def load_or_train_teacher(
         if trained_with is not None and trained_with != threads:
             get_logger(__name__).warning(
                 "teacher %s was trained with %d threads and this run uses %d: a teacher "
-                "trained here would differ in low bits, and its students per seed",
+                "trained here could differ in low bits, and its students' results per seed",
                 cache_file,
                 trained_with,
                 threads,
