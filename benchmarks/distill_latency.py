@@ -42,6 +42,7 @@ from pathlib import Path
 import torch
 
 from gnnlib.distill import sample_blocks, sampled_forward
+from gnnlib.distill.student import StudentConfig
 from gnnlib.distill.teachers import TeacherConfig, teacher_adjacency
 from gnnlib.io import atomic_write_text
 from gnnlib.nn import MLP
@@ -123,11 +124,11 @@ def measure(args: argparse.Namespace, degree: int) -> dict:
     adj_t = teacher_adjacency(teacher_config, edges, args.nodes)
     del edges
     teacher = teacher_config.build_model(args.features, args.classes).eval()
-    student = MLP([args.features, 128, args.classes]).eval()
+    student = StudentConfig().build(args.features, args.classes).eval()  # GLNN's 2 x 128
     others = {
-        shape_name((layers, hidden)): MLP(
-            [args.features] + [hidden] * (layers - 1) + [args.classes]
-        ).eval()
+        shape_name((layers, hidden)): StudentConfig(hidden=hidden, layers=layers)
+        .build(args.features, args.classes)
+        .eval()
         for layers, hidden in args.students
     }
 
