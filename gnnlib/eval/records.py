@@ -3,7 +3,8 @@
 A run writes one :class:`ResultRecord` per seed with everything needed to judge and
 reproduce the number: config, seeds, metrics per split, best epoch, epochs actually
 run, wall time, peak memory, library versions, git commit (and whether the checkout
-had uncommitted changes) and the command line. Reports are built from records only.
+had uncommitted changes), the command line and torch's intra-op thread count (on CPU
+the same seed can give other low bits, and so another result, under another count). Reports are built from records only.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ _VERSIONED = {
 }
 _GIT_TIMEOUT_S = 10
 # ResultRecord fields filled from the environment when a record is created.
-_PROVENANCE = ("versions", "git_commit", "git_dirty", "created_at", "command")
+_PROVENANCE = ("versions", "git_commit", "git_dirty", "created_at", "command", "threads")
 # Per-seed record files as ResultRecord.filename names them; aggregates do not match.
 _RECORD_NAME = re.compile(r".+__.+__seed-?\d+\.json")
 
@@ -155,8 +156,8 @@ class ResultRecord:
     ``metrics`` maps split -> metric -> value, e.g.
     ``{'valid': {'hits@100': 0.71}, 'test': {'hits@100': 0.69}}``; values are raw
     metric values (fractions, not percent). ``versions``, ``git_commit``,
-    ``git_dirty``, ``created_at`` and ``command`` are filled in automatically when not
-    given.
+    ``git_dirty``, ``created_at``, ``command`` and ``threads``
+    (``torch.get_num_threads()``) are filled in automatically when not given.
     """
 
     method: str
@@ -175,6 +176,7 @@ class ResultRecord:
     git_dirty: bool | None = dataclasses.field(default_factory=git_dirty)
     created_at: str | None = dataclasses.field(default_factory=_now_iso)
     command: list[str] | None = dataclasses.field(default_factory=_command_line)
+    threads: int | None = dataclasses.field(default_factory=torch.get_num_threads)
 
     def __post_init__(self) -> None:
         for name in ("method", "dataset", "setting"):

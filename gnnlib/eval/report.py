@@ -97,9 +97,9 @@ def render_report(results_dir: str | os.PathLike) -> str:
         "",
         (
             f"| method | dataset |{setting_head} seed | split seed | epochs run | best epoch "
-            "| wall time (s) | peak memory (MB) | commit | file |"
+            "| wall time (s) | peak memory (MB) | threads | commit | file |"
         ),
-        f"|---|---|{setting_rule}---|---|---|---|---|---|---|---|",
+        f"|---|---|{setting_rule}---|---|---|---|---|---|---|---|---|",
     ]
 
     def run_order(item: tuple[Path, ResultRecord]) -> tuple:
@@ -111,7 +111,8 @@ def render_report(results_dir: str | os.PathLike) -> str:
         lines.append(
             f"| {r.method} | {r.dataset} |{setting} {r.seed} | {_opt(r.split_seed)} | "
             f"{_opt(r.epochs_run)} | {_opt(r.best_epoch)} | {_opt(r.wall_time_s, '.1f')} | "
-            f"{_opt(r.peak_memory_mb, '.0f')} | {_commit(r)} | {path.relative_to(root)} |"
+            f"{_opt(r.peak_memory_mb, '.0f')} | {_opt(r.threads)} | {_commit(r)} | "
+            f"{path.relative_to(root)} |"
         )
     return "\n".join(lines) + "\n"
 

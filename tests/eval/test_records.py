@@ -39,6 +39,18 @@ def test_automatic_fields_are_filled():
     assert r.git_dirty in (None, True, False)
 
 
+def test_records_note_the_thread_count_they_ran_with():
+    # On CPU one seed can give another result under another thread count.
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        assert _record(0, 0.9).threads == 1
+        torch.set_num_threads(2)
+        assert _record(0, 0.9).threads == 2
+    finally:
+        torch.set_num_threads(threads)
+
+
 def test_round_trip_through_json(tmp_path):
     r = _record(
         3,
@@ -190,7 +202,7 @@ def test_stored_record_without_provenance_gets_none_not_current_environment():
     }
     r = ResultRecord.from_dict(data)
     assert r.versions is None and r.git_commit is None and r.created_at is None
-    assert r.command is None and r.git_dirty is None
+    assert r.command is None and r.git_dirty is None and r.threads is None
 
 
 def test_recorded_command_carries_no_machine_folders():

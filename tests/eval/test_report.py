@@ -16,6 +16,7 @@ def _save(directory, method, dataset, seed, metrics, **kw):
         metrics=metrics,
         git_commit="0123456789abcdef",
         git_dirty=True,
+        threads=3,
         **kw,
     )
     record.save(directory)
@@ -58,6 +59,7 @@ def test_report_three_seeds_beside_paper(tmp_path):
     runs = report.split("# Runs")[1]
     assert "| ncn | Cora | 2 | — | 98 |" in runs
     assert "0123456789-dirty" in runs
+    assert "| 3 | 0123456789-dirty |" in runs  # the run's thread count
     assert "ncn/s1/ncn__Cora__seed1.json" in runs
 
 
