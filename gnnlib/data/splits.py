@@ -1,8 +1,9 @@
 """Dataset splits: official ones, and seeded random ones.
 
-Every random split takes an explicit ``seed`` and draws from a local
-``torch.Generator`` seeded with it, never from the global RNG: the same seed gives the
-same split on every machine and whatever else the program has drawn before.
+Every random split takes an explicit ``seed`` and draws from a local generator seeded
+with it (a ``torch.Generator``, or numpy's ``RandomState`` where the split reproduces
+numpy code), never from the global RNG: the same seed gives the same split on every
+machine and whatever else the program has drawn before.
 """
 
 from __future__ import annotations
@@ -102,15 +103,20 @@ def random_node_split(
 ) -> tuple[Tensor, Tensor, Tensor]:
     """Pick ``num_train_per_class`` training and ``num_val_per_class`` validation nodes per class.
 
-    The protocol of Shchur et al. (2018) and GLNN (20 / 30 per class). Test nodes are all
-    the remaining labelled nodes, or ``num_test`` of them drawn at random. Nodes with a
-    negative label (unlabelled) are in no split.
+    The protocol of Shchur et al. (2018) and GLNN (20 / 30 per class), drawn as their
+    code draws it (``get_train_val_test_split``, which GLNN's takes over through CPF): a
+    ``numpy.random.RandomState(seed)`` chooses, class by class in label order, the
+    training nodes of each class, then its validation nodes among the rest, then, with
+    ``num_test``, that many test nodes among all remaining; without, every remaining
+    labelled node is a test node. On a graph in their node order a seed therefore gives
+    the official code's split for that seed (Amazon Photo's largest component here is
+    GLNN's graph node for node). Nodes with a negative label (unlabelled) are in no split.
 
     Args:
         y: node labels, shape ``[N]``.
         num_train_per_class, num_val_per_class: nodes per class in each split.
         num_test: number of test nodes; ``None`` takes every remaining labelled node.
-        seed: seed of the local generator.
+        seed: seed of the local ``RandomState``.
 
     Returns:
         ``(train_mask, val_mask, test_mask)``, bool ``[N]`` each, pairwise disjoint.
@@ -122,29 +128,38 @@ def random_node_split(
     """
     if y.dim() != 1:
         raise ValueError(f"y must be 1-D node labels of shape [N]; got shape {tuple(y.shape)}")
-    generator = torch.Generator().manual_seed(seed)
+    labels = y.cpu().numpy()
     needed = num_train_per_class + num_val_per_class
-    train_mask = torch.zeros_like(y, dtype=torch.bool)
-    val_mask = torch.zeros_like(y, dtype=torch.bool)
-    for label in torch.unique(y[y >= 0]).tolist():
-        nodes = (y == label).nonzero().view(-1)
-        if nodes.numel() < needed:
+    members = []
+    for label in np.unique(labels[labels >= 0]):
+        nodes = np.flatnonzero(labels == label)
+        if nodes.size < needed:
             raise ValueError(
-                f"Class {label} has {nodes.numel()} nodes; {needed} are needed "
+                f"Class {label} has {nodes.size} nodes; {needed} are needed "
                 f"({num_train_per_class} train + {num_val_per_class} validation per class)"
             )
-        nodes = nodes[torch.randperm(nodes.numel(), generator=generator)]
-        train_mask[nodes[:num_train_per_class]] = True
-        val_mask[nodes[num_train_per_class:needed]] = True
-
-    rest = ((y >= 0) & ~train_mask & ~val_mask).nonzero().view(-1)
+        members.append(nodes)
+    random_state = np.random.RandomState(seed)
+    train = np.concatenate(
+        [random_state.choice(nodes, num_train_per_class, replace=False) for nodes in members]
+    )
+    val = np.concatenate(
+        [
+            random_state.choice(nodes[~np.isin(nodes, train)], num_val_per_class, replace=False)
+            for nodes in members
+        ]
+    )
+    rest = np.setdiff1d(np.flatnonzero(labels >= 0), np.concatenate([train, val]))
     if num_test is not None:
-        if num_test > rest.numel():
-            raise ValueError(f"num_test={num_test}, but only {rest.numel()} labelled nodes remain")
-        rest = rest[torch.randperm(rest.numel(), generator=generator)[:num_test]]
-    test_mask = torch.zeros_like(train_mask)
-    test_mask[rest] = True
-    return train_mask, val_mask, test_mask
+        if num_test > rest.size:
+            raise ValueError(f"num_test={num_test}, but only {rest.size} labelled nodes remain")
+        rest = random_state.choice(rest, num_test, replace=False)
+    masks = []
+    for chosen in (train, val, rest):
+        mask = torch.zeros(y.numel(), dtype=torch.bool)
+        mask[torch.from_numpy(chosen)] = True
+        masks.append(mask.to(y.device))
+    return masks[0], masks[1], masks[2]
 
 
 def stratified_split(

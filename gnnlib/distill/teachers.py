@@ -190,10 +190,12 @@ def teacher_adjacency(config: TeacherConfig, edge_index: Tensor, num_nodes: int)
     return to_csr(edge_index, num_nodes)[0]
 
 
-# Part of every cache key. Bump it when a change to teacher training makes one config
-# train a different teacher, so that caches written by the older code are not read back.
+# Part of every cache key. Bump it when a change to teacher training, or to the split a
+# seed draws, makes one config train a different teacher, so that caches written by the
+# older code are not read back.
 # 2: sampled SAGE trains on per-layer blocks (DGL's), no longer on one merged subgraph.
-TEACHER_TRAINING_VERSION = 2
+# 3: split: glnn draws with numpy's RandomState as the official code, no longer torch's.
+TEACHER_TRAINING_VERSION = 3
 
 
 def teacher_cache_path(

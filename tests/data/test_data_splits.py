@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 from torch_geometric.data import Data
@@ -51,6 +52,24 @@ def test_random_node_split_is_reproducible_and_seed_dependent():
     other = random_node_split(y, seed=8)
     assert all(torch.equal(a, b) for a, b in zip(first, again))
     assert not torch.equal(first[0], other[0])
+
+
+def test_random_node_split_draws_as_the_official_numpy_code():
+    # Shchur et al.'s get_train_val_test_split, which GLNN's code takes over: one
+    # RandomState(seed); every class's training nodes in label order, then every class's
+    # validation nodes among its other nodes; the labelled rest is test.
+    y = _labels()
+    train, val, test = random_node_split(y, 20, 30, seed=3)
+    random_state = np.random.RandomState(3)
+    members = [np.flatnonzero(y.numpy() == label) for label in (0, 1, 2)]
+    drawn_train = [random_state.choice(nodes, 20, replace=False) for nodes in members]
+    chosen = np.concatenate(drawn_train)
+    drawn_val = [
+        random_state.choice(nodes[~np.isin(nodes, chosen)], 30, replace=False) for nodes in members
+    ]
+    assert set(train.nonzero().view(-1).tolist()) == set(chosen.tolist())
+    assert set(val.nonzero().view(-1).tolist()) == set(np.concatenate(drawn_val).tolist())
+    assert torch.equal(test, (y >= 0) & ~train & ~val)
 
 
 def test_random_node_split_num_test():

@@ -4,7 +4,10 @@ stored splits (``split: stored``) and ROC-AUC of the heterophilous sets."""
 import logging
 from pathlib import Path
 
+import numpy as np
 import pytest
+import scipy.sparse
+import scipy.sparse.csgraph
 import torch
 
 from gnnlib.config import ConfigError, from_dict, read_yaml
@@ -173,6 +176,31 @@ def test_split_protocol_mismatches_are_clear_errors(require_data):
         distillation.node_masks(distillation.load_graph(cora), cora, 0)
     with pytest.raises(ConfigError, match="split: stored indexes the whole graph"):
         _config("heterophilous/glnn_cornell_tran.yaml", ("data.largest_component", True))
+
+
+def test_photo_is_glnns_graph_node_for_node(require_data):
+    # GLNN (through CPF) reads the same npz and keeps the largest component of the
+    # unweighted, symmetrised, loop-free graph, nodes in file order. Same graph, same
+    # order: random_node_split's numpy draw then gives the official split of every seed.
+    raw = np.load(require_data("Amazon/Photo/raw/amazon_electronics_photo.npz"))
+    adj = scipy.sparse.csr_matrix(
+        (raw["adj_data"], raw["adj_indices"], raw["adj_indptr"]), shape=raw["adj_shape"]
+    )
+    adj = ((adj + adj.T) != 0).astype(np.float64).tolil()
+    adj.setdiag(0)
+    adj = adj.tocsr()
+    adj.eliminate_zeros()
+    _, component = scipy.sparse.csgraph.connected_components(adj)
+    nodes = np.flatnonzero(component == np.bincount(component).argmax())
+    features = scipy.sparse.csr_matrix(
+        (raw["attr_data"], raw["attr_indices"], raw["attr_indptr"]), shape=raw["attr_shape"]
+    )
+    data = distillation.load_graph(_config("glnn_photo_tran.yaml").data)
+    assert np.array_equal(data.y.numpy(), raw["labels"][nodes])
+    assert np.array_equal(data.x.numpy(), features[nodes].toarray())
+    edges = data.edge_index.numpy()
+    ours = scipy.sparse.csr_matrix((np.ones(edges.shape[1]), tuple(edges)), shape=(nodes.size,) * 2)
+    assert (ours != adj[nodes][:, nodes]).nnz == 0
 
 
 def test_teacher_cache_tells_splits_apart():
