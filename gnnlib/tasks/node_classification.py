@@ -34,7 +34,8 @@ class NodeDataConfig:
     split; for datasets that store several splits, column ``split_index``, which such a
     dataset requires and a single-split one refuses: :func:`~gnnlib.data.splits.stored_node_split`);
     ``'random'`` draws ``train_per_class`` / ``val_per_class`` labelled nodes per class
-    with the run's seed, the rest is test.
+    with the run's seed as Shchur et al.'s code does
+    (:func:`~gnnlib.data.splits.random_node_split`), the rest is test.
     """
 
     name: str
