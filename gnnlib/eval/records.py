@@ -4,7 +4,8 @@ A run writes one :class:`ResultRecord` per seed with everything needed to judge 
 reproduce the number: config, seeds, metrics per split, best epoch, epochs actually
 run, wall time, peak memory, library versions, git commit (and whether the checkout
 had uncommitted changes), the command line and torch's intra-op thread count (on CPU
-the same seed can give other low bits, and so another result, under another count). Reports are built from records only.
+the same seed can give other low bits, and so another result, under another count).
+Reports are built from records only.
 """
 
 from __future__ import annotations
