@@ -6,7 +6,8 @@ are cached (:mod:`~gnnlib.distill.teachers`); a graph-free student MLP
 :mod:`~gnnlib.distill.losses` (GLNN) or from reliability-sampled knowledge points
 (:mod:`~gnnlib.distill.reliability`, KRD), in the transductive or the production
 setting (:mod:`~gnnlib.distill.settings`). :mod:`~gnnlib.distill.task` is the
-``gnnlib run`` entry point.
+``gnnlib run`` entry point; it writes each seed's trained student to a file that
+:func:`~gnnlib.distill.student.load_student` reads back for deployment.
 """
 
 from gnnlib.distill.appnp import APPNP
@@ -15,7 +16,7 @@ from gnnlib.distill.losses import distillation_loss, soft_label_kl
 from gnnlib.distill.reliability import KnowledgeSampler, entropy_shift
 from gnnlib.distill.sampling import layerwise_inference, sample_blocks, sampled_forward
 from gnnlib.distill.settings import SettingSplit, make_setting, setting_metrics
-from gnnlib.distill.student import StudentConfig
+from gnnlib.distill.student import StudentConfig, load_student, save_student
 from gnnlib.distill.teachers import TeacherConfig, TeacherOutputs
 
 __all__ = [
@@ -28,10 +29,12 @@ __all__ = [
     "distillation_loss",
     "entropy_shift",
     "layerwise_inference",
+    "load_student",
     "make_setting",
     "propagate_features",
     "sample_blocks",
     "sampled_forward",
+    "save_student",
     "setting_metrics",
     "soft_label_kl",
 ]

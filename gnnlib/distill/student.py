@@ -1,11 +1,19 @@
-"""The student: a graph-free MLP, and its optimisation settings."""
+"""The student: a graph-free MLP, its optimisation settings, and its file for deployment."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
+from gnnlib.config import ConfigError, from_dict, to_dict
+from gnnlib.io import atomic_torch_save, safe_torch_load
 from gnnlib.nn import MLP
+
+#: What a distillation run writes next to its checkpoints, per seed: the trained student.
+STUDENT_FILE = "student.pt"
+_FORMAT = "gnnlib.distill.student/1"
 
 
 @dataclass
@@ -35,3 +43,62 @@ class StudentConfig:
             raise ValueError(f"student layers must be >= 1, got {self.layers}")
         widths = [in_channels] + [self.hidden] * (self.layers - 1) + [num_classes]
         return MLP(widths, norm=self.norm, dropout=self.dropout)
+
+
+def save_student(
+    student: MLP, config: StudentConfig, path: str | os.PathLike, feature_hops: int = 0
+) -> Path:
+    """Write ``student`` (built by ``config``) to ``path`` atomically, on the CPU, with
+    what :func:`load_student` needs to rebuild it: no teacher, graph or gnnlib config.
+    ``feature_hops``: the hops of the GA-MLP features it was trained on (0: raw)."""
+    return atomic_torch_save(
+        {
+            "format": _FORMAT,
+            "student": to_dict(config),
+            "in_channels": student.in_channels,
+            "num_classes": student.out_channels,
+            "feature_hops": feature_hops,
+            "state_dict": {k: v.detach().cpu() for k, v in student.state_dict().items()},
+        },
+        path,
+    )
+
+
+def load_student(path: str | os.PathLike, feature_hops: int = 0) -> MLP:
+    """The trained student of a distillation run, in eval mode, on the CPU.
+
+    ``path``: a ``student.pt`` as ``gnnlib run`` writes it for every seed
+    (``<out>/seed<k>/student.pt``: the weights of the best validation epoch, those the
+    seed's record scores). The student reads a node's feature row alone:
+    ``load_student(path)(x_new).argmax(-1)``. A GA-MLP student reads
+    :func:`~gnnlib.distill.features.propagate_features` of its neighbourhood instead,
+    and loading one needs its ``feature_hops`` given, so that it is never fed raw
+    features by mistake (its input has the same width).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"no student file at {path}; a distillation run writes one per seed as "
+            f"<out>/seed<k>/{STUDENT_FILE}"
+        )
+    saved = safe_torch_load(path, map_location="cpu")
+    if not isinstance(saved, dict) or saved.get("format") != _FORMAT:
+        found = saved.get("format") if isinstance(saved, dict) else type(saved).__name__
+        raise ValueError(
+            f"{path} is not a student file of format {_FORMAT!r} (found {found!r}); expected "
+            f"the {STUDENT_FILE} a distillation run writes"
+        )
+    if saved["feature_hops"] != feature_hops:
+        raise ValueError(
+            f"{path} holds a student trained on features propagated over "
+            f"{saved['feature_hops']} hops, but feature_hops={feature_hops} was given: feed "
+            f"it propagate_features(x, edge_index, {saved['feature_hops']}) and pass "
+            f"feature_hops={saved['feature_hops']}"
+        )
+    try:
+        config = from_dict(StudentConfig, saved["student"])
+    except ConfigError as error:
+        raise ValueError(f"{path}: its student settings do not load: {error}") from None
+    student = config.build(saved["in_channels"], saved["num_classes"])
+    student.load_state_dict(saved["state_dict"])
+    return student.eval()

@@ -48,7 +48,7 @@ from gnnlib.distill.settings import (
     make_setting,
     setting_metrics,
 )
-from gnnlib.distill.student import StudentConfig
+from gnnlib.distill.student import STUDENT_FILE, StudentConfig, save_student
 from gnnlib.distill.teachers import (
     TeacherConfig,
     TeacherOutputs,
@@ -201,7 +201,9 @@ def node_masks(data: Data, config: DistillDataConfig, seed: int) -> dict[str, Te
 
 
 def run(config: DistillationConfig, seed: int, device: torch.device, run_dir: Path) -> ResultRecord:
-    """Train and evaluate one seed; checkpoints go to ``run_dir`` so a killed run resumes."""
+    """Train and evaluate one seed; checkpoints go to ``run_dir`` so a killed run resumes,
+    and a student's best weights to ``run_dir/student.pt``
+    (:func:`~gnnlib.distill.student.load_student` reads it)."""
     start = time.perf_counter()
     seed_everything(seed)
     data = load_graph(config.data)
@@ -331,6 +333,7 @@ def run(config: DistillationConfig, seed: int, device: torch.device, run_dir: Pa
         checkpointer=Checkpointer(run_dir / "checkpoints", every=config.student.checkpoint_every),
         desc=f"{config.method} {config.data.name} seed {seed}",
     )
+    save_student(student, config.student, run_dir / STUDENT_FILE, config.feature_hops)
     return result_record(
         config,
         config.data.name,

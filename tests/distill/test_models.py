@@ -1,15 +1,20 @@
-"""Teacher pieces: neighbour sampling, layer-wise inference, APPNP, feature augmentation."""
+"""Teacher pieces: neighbour sampling, layer-wise inference, APPNP, feature augmentation;
+the student's file."""
 
 import pytest
 import torch
 
 from gnnlib.distill import (
     APPNP,
+    StudentConfig,
     layerwise_inference,
+    load_student,
     propagate_features,
     sample_blocks,
     sampled_forward,
+    save_student,
 )
+from gnnlib.io import atomic_torch_save
 from gnnlib.nn import Encoder, to_csr
 from gnnlib.nn.adjacency import csr_entry_rows
 
@@ -135,3 +140,38 @@ def test_gcn_aggregator_sage_teacher_averages_node_and_neighbours():
     torch.testing.assert_close(
         sampled_forward(model, x[n_id], blocks)[0], lin((x[7] + neighbour) / 2)
     )
+
+
+def test_student_file_gives_back_the_trained_student(tmp_path):
+    torch.manual_seed(0)
+    config = StudentConfig(hidden=16, layers=3, norm="batch", dropout=0.5)
+    student = config.build(6, 3)
+    # Move the weights and the batch norms' running statistics off their initial values.
+    optimizer = torch.optim.Adam(student.parameters(), lr=0.1)
+    for _ in range(3):
+        optimizer.zero_grad()
+        student(torch.randn(32, 6)).logsumexp(-1).mean().backward()
+        optimizer.step()
+    student.eval()
+    path = save_student(student, config, tmp_path / "seed0" / "student.pt")
+    loaded = load_student(path)
+    assert not loaded.training  # dropout off, running statistics used
+    x = torch.randn(5, 6)
+    with torch.no_grad():
+        assert torch.equal(loaded(x), student(x))
+    assert loaded.channels == [6, 16, 16, 3]
+
+
+def test_student_file_refuses_what_it_cannot_load_faithfully(tmp_path):
+    config = StudentConfig(hidden=8)
+    student = config.build(6, 3)
+    with pytest.raises(FileNotFoundError, match="seed<k>/student.pt"):
+        load_student(tmp_path / "missing.pt")
+    atomic_torch_save(student.state_dict(), tmp_path / "weights.pt")
+    with pytest.raises(ValueError, match="not a student file"):
+        load_student(tmp_path / "weights.pt")
+    # A GA-MLP student reads propagated features of the same width as the raw ones.
+    save_student(student, config, tmp_path / "ga.pt", feature_hops=2)
+    with pytest.raises(ValueError, match="propagated over 2 hops.*feature_hops=2"):
+        load_student(tmp_path / "ga.pt")
+    assert load_student(tmp_path / "ga.pt", feature_hops=2).channels == [6, 8, 3]

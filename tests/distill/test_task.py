@@ -12,8 +12,9 @@ import torch
 
 from gnnlib.config import ConfigError, from_dict, read_yaml
 from gnnlib.data import load
+from gnnlib.distill import load_student, make_setting, teachers
 from gnnlib.distill import task as distillation
-from gnnlib.distill import teachers
+from gnnlib.eval.metrics import accuracy
 from gnnlib.io import atomic_torch_save, safe_torch_load
 from gnnlib.tasks.registry import TASKS
 
@@ -79,6 +80,18 @@ def test_tiny_runs_share_one_cached_teacher(require_data, tmp_path, monkeypatch)
         assert set(test) == {"acc_prod", "acc_tran", "acc_ind"}
         assert 0 < test["acc_ind"] <= 1
         assert test["acc_prod"] == pytest.approx(0.8 * test["acc_tran"] + 0.2 * test["acc_ind"])
+    # Each student run leaves its student, which alone, on the held-out nodes' feature
+    # rows, scores what the record says.
+    config = _config("glnn_cora_prod.yaml", *short)
+    data = distillation.load_graph(config.data)
+    split = make_setting(data, distillation.node_masks(data, config.data, 0), "production", 0.2, 0)
+    for model in ("glnn", "krd"):
+        student = load_student(tmp_path / f"{model}_cora_prod.yaml" / "student.pt")
+        with torch.no_grad():
+            logits = student(split.full.x[split.inductive_test])
+        acc_ind = accuracy(logits, split.full.y[split.inductive_test])
+        assert acc_ind == pytest.approx(records[model].metrics["test"]["acc_ind"])
+    assert not (tmp_path / "sage_cora_prod.yaml" / "student.pt").exists()
     mlp = distillation.run(_config("mlp_cora_tran.yaml", *short), 0, cpu, tmp_path / "mlp")
     assert set(mlp.metrics["test"]) == {"acc"} and mlp.epochs_run == 3
 
