@@ -333,3 +333,26 @@ def test_tiny_rocauc_runs_on_minesweeper(require_data, tmp_path):
         assert set(record.metrics) == {"train", "valid", "test"}
         for part in record.metrics.values():
             assert set(part) == {"rocauc"} and 0.0 <= part["rocauc"] <= 1.0
+
+
+@pytest.mark.parametrize("name", ["glnn_arxiv_prod.yaml", "glnn_products_tran.yaml"])
+def test_ogb_configs_models_train_on_cora(require_data, tmp_path, name):
+    """The ogbn-arxiv and ogbn-products configs (data not on this machine) with their
+    own teacher and student, on Cora's GLNN protocol instead: 3-layer batch-norm SAGE
+    teachers sampled with fan-out 5, 10, 15 and wide batch-norm students, end to end."""
+    require_data("Planetoid/Cora")
+    config = _config(
+        name,
+        ("data", {"name": "Cora", "setting": _config(name).data.setting}),
+        ("teacher_cache", str(tmp_path / "cache")),
+        ("teacher.epochs", 2),
+        ("student.epochs", 2),
+    )
+    assert config.teacher.fan_out == [5, 10, 15] and config.student.norm == "batch"
+    record = distillation.run(config, 0, torch.device("cpu"), tmp_path / "run")
+    assert record.epochs_run == 2
+    for part in record.metrics["test"].values():
+        assert 0.0 < part <= 1.0
+    student = load_student(tmp_path / "run" / "student.pt")
+    hidden = config.student.hidden
+    assert student.channels == [1433, hidden, hidden, 7]
