@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import difflib
+import math
 import types
 import typing
 from pathlib import Path
@@ -50,6 +51,30 @@ def from_dict(cls: type[T], data: Any, where: str = "") -> T:
         return cls(**values)
     except ValueError as error:  # a dataclass's own __post_init__ check
         raise ConfigError(f"{label}: {error}") from None
+
+
+def check_range(
+    config: Any,
+    name: str,
+    low: float,
+    high: float = math.inf,
+    *,
+    low_open: bool = False,
+    high_open: bool = False,
+) -> None:
+    """Raise ``ValueError`` unless field ``name`` of ``config`` lies between ``low`` and
+    ``high`` (``*_open`` leaves that end out; ``None`` passes, for optional fields).
+
+    For a config dataclass's ``__post_init__``, so that a value no run could use fails
+    when the config loads (:func:`from_dict` names the config), not hours into a run.
+    """
+    value = getattr(config, name)
+    if value is None:
+        return
+    if value < low or value > high or (low_open and value == low) or (high_open and value == high):
+        left = "(" if low_open else "["
+        right = ")" if high_open or high == math.inf else "]"
+        raise ValueError(f"{name} must lie in {left}{low}, {high}{right}, got {value!r}")
 
 
 def to_dict(config: Any) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from gnnlib.config import ConfigError, from_dict, to_dict
+from gnnlib.config import ConfigError, check_range, from_dict, to_dict
 from gnnlib.io import atomic_torch_save, safe_torch_load
 from gnnlib.nn import MLP
 
@@ -38,9 +38,14 @@ class StudentConfig:
     batch_size: int = 512
     checkpoint_every: int = 10
 
+    def __post_init__(self) -> None:
+        for name in ("hidden", "layers", "epochs", "patience", "batch_size", "checkpoint_every"):
+            check_range(self, name, 1)
+        check_range(self, "dropout", 0, 1, high_open=True)
+        check_range(self, "lr", 0, low_open=True)
+        check_range(self, "weight_decay", 0)
+
     def build(self, in_channels: int, num_classes: int) -> MLP:
-        if self.layers < 1:
-            raise ValueError(f"student layers must be >= 1, got {self.layers}")
         widths = [in_channels] + [self.hidden] * (self.layers - 1) + [num_classes]
         return MLP(widths, norm=self.norm, dropout=self.dropout)
 

@@ -30,7 +30,7 @@ from torch import Tensor
 from torch_geometric.data import Data
 from torch_geometric.utils import to_undirected
 
-from gnnlib.config import to_dict
+from gnnlib.config import check_range, to_dict
 from gnnlib.data import load
 from gnnlib.data.splits import (
     largest_connected_component,
@@ -102,6 +102,9 @@ class DistillDataConfig:
             raise ValueError(
                 f"split: {self.split} indexes the whole graph; set largest_component: false"
             )
+        check_range(self, "train_per_class", 1)
+        check_range(self, "val_per_class", 1)
+        check_range(self, "inductive_ratio", 0, 1, low_open=True, high_open=True)
 
 
 @dataclass
@@ -124,6 +127,10 @@ class LossConfig:
     temperature: float = 1.0
     passes: Literal["joint", "alternating"] = "joint"
 
+    def __post_init__(self) -> None:
+        check_range(self, "lam", 0, 1)
+        check_range(self, "temperature", 0, low_open=True)
+
 
 @dataclass
 class KRDConfig:
@@ -135,6 +142,13 @@ class KRDConfig:
     momentum: float = 0.99
     bins: int = 50
     warmup_epochs: int = 50
+
+    def __post_init__(self) -> None:
+        check_range(self, "noise_std", 0)
+        check_range(self, "init_power", 0, low_open=True)
+        check_range(self, "momentum", 0, 1)
+        check_range(self, "bins", 1)
+        check_range(self, "warmup_epochs", 0)
 
 
 @dataclass

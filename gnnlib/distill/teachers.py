@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch_geometric.utils import add_remaining_self_loops
 
-from gnnlib.config import to_dict
+from gnnlib.config import check_range, to_dict
 from gnnlib.distill.appnp import APPNP
 from gnnlib.distill.sampling import layerwise_inference, sample_blocks, sampled_forward
 from gnnlib.distill.settings import SettingSplit, score, setting_metrics
@@ -71,6 +71,18 @@ class TeacherConfig(EncoderConfig):
             )
         if self.fan_out and len(self.fan_out) != self.layers:
             raise ValueError(f"fan_out {self.fan_out} needs one entry per layer ({self.layers})")
+        if any(k < 1 and k != -1 for k in self.fan_out):
+            raise ValueError(
+                f"fan_out {self.fan_out}: each entry is a neighbour count >= 1, or -1 for all"
+            )
+        for name in ("hidden", "layers", "epochs", "patience", "batch_size", "checkpoint_every"):
+            check_range(self, name, 1)
+        for name in ("dropout", "edge_dropout"):
+            check_range(self, name, 0, 1, high_open=True)
+        check_range(self, "lr", 0, low_open=True)
+        check_range(self, "weight_decay", 0)
+        check_range(self, "appnp_hops", 0)
+        check_range(self, "appnp_alpha", 0, 1)
 
     def build_model(self, in_channels: int, num_classes: int) -> torch.nn.Module:
         if self.conv == "appnp":

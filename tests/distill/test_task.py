@@ -52,6 +52,30 @@ def test_inconsistent_configs_are_rejected():
         _config("glnn_cora_tran.yaml", ("teacher.conv", "gcn"))
 
 
+@pytest.mark.parametrize(
+    "key, value, message",
+    [
+        ("student.batch_size", 0, r"student: batch_size must lie in \[1, inf\), got 0"),
+        ("student.layers", 0, "student: layers must lie in"),
+        ("student.dropout", 1.0, r"student: dropout must lie in \[0, 1\)"),
+        ("student.lr", 0.0, r"student: lr must lie in \(0, inf\)"),
+        ("student.patience", 0, "student: patience must lie in"),
+        ("teacher.fan_out", [5, 0], "each entry is a neighbour count >= 1, or -1"),
+        ("teacher.weight_decay", -1e-4, "teacher: weight_decay must lie in"),
+        ("loss.lam", 1.5, r"loss: lam must lie in \[0, 1\], got 1.5"),
+        ("loss.temperature", 0.0, "loss: temperature must lie in"),
+        ("krd.momentum", 1.5, "krd: momentum must lie in"),
+        ("data.inductive_ratio", 1.0, r"data: inductive_ratio must lie in \(0, 1\)"),
+        ("data.val_per_class", 0, "data: val_per_class must lie in"),
+    ],
+)
+def test_values_no_run_could_use_fail_when_the_config_loads(key, value, message):
+    """Before any data loads or teacher trains: a student value is otherwise found only
+    once the teacher is cached, hours into an ogbn-products run."""
+    with pytest.raises(ConfigError, match=message):
+        _config("krd_cora_prod.yaml", (key, value))
+
+
 def test_tiny_runs_share_one_cached_teacher(require_data, tmp_path, monkeypatch):
     require_data("Planetoid/Cora")
     calls = []
