@@ -3,7 +3,14 @@ from pathlib import Path
 
 import pytest
 
-from gnnlib.config import ConfigError, apply_overrides, from_dict, load_config
+from gnnlib.config import (
+    ConfigError,
+    apply_overrides,
+    check_range,
+    from_dict,
+    load_config,
+    read_yaml,
+)
 from gnnlib.tasks.node_classification import NodeClassificationConfig
 
 EXPERIMENTS = Path(__file__).resolve().parents[1] / "experiments"
@@ -81,3 +88,46 @@ def test_every_shipped_config_is_valid(path):
     krd_protocol = config.method == "krd" and getattr(config.data, "split", None) == "public"
     assert config.data.name
     assert config.seeds == ([42, 43, 45, 48, 52] if krd_protocol else list(range(10)))
+
+
+@dataclass
+class Bounded:
+    batch_size: int = 8
+    dropout: float = 0.5
+    patience: int | None = None
+
+    def __post_init__(self) -> None:
+        check_range(self, "batch_size", 1)
+        check_range(self, "dropout", 0, 1, high_open=True)
+        check_range(self, "patience", 1)
+
+
+def test_range_checks_name_the_field_the_interval_and_the_value():
+    assert from_dict(Bounded, {"batch_size": 1, "dropout": 0.0}) == Bounded(1, 0.0)
+    with pytest.raises(ConfigError, match=r"^inner: batch_size must lie in \[1, inf\), got 0$"):
+        from_dict(Bounded, {"batch_size": 0}, where="inner")
+    with pytest.raises(ConfigError, match=r"dropout must lie in \[0, 1\), got 1.0"):
+        from_dict(Bounded, {"dropout": 1.0})
+    with pytest.raises(ConfigError, match=r"patience must lie in \[1, inf\), got 0"):
+        from_dict(Bounded, {"patience": 0})
+
+
+@pytest.mark.parametrize(
+    "config, key",
+    [
+        ("node/gat_citeseer.yaml", "train.epochs=0"),
+        ("drew/ring_transfer_gcn.yaml", "train.checkpoint_every=0"),
+        ("gmn/gmn_cnn.yaml", "train.lr=-0.001"),
+        ("ncn/ncn_cora.yaml", "train.batch_size=0"),
+        ("ncn/ncn_cora.yaml", "train.epochs=0"),
+    ],
+)
+def test_shipped_tasks_reject_training_values_no_run_could_use(config, key):
+    """Such values used to end in a traceback from inside the run (``range()`` with a
+    zero step, an early stopper with no epoch to restore)."""
+    from gnnlib.tasks.registry import TASKS
+
+    raw = apply_overrides(read_yaml(EXPERIMENTS / config), [key])
+    schema, _ = TASKS[raw.pop("task")]
+    with pytest.raises(ConfigError, match=f"train: {key.split('.')[1].split('=')[0]} must lie"):
+        from_dict(schema, raw)

@@ -42,7 +42,7 @@ class StudentConfig:
         for name in ("hidden", "layers", "epochs", "patience", "batch_size", "checkpoint_every"):
             check_range(self, name, 1)
         check_range(self, "dropout", 0, 1, high_open=True)
-        check_range(self, "lr", 0, low_open=True)
+        check_range(self, "lr", 0)
         check_range(self, "weight_decay", 0)
 
     def build(self, in_channels: int, num_classes: int) -> MLP:

@@ -79,7 +79,7 @@ class TeacherConfig(EncoderConfig):
             check_range(self, name, 1)
         for name in ("dropout", "edge_dropout"):
             check_range(self, name, 0, 1, high_open=True)
-        check_range(self, "lr", 0, low_open=True)
+        check_range(self, "lr", 0)
         check_range(self, "weight_decay", 0)
         check_range(self, "appnp_hops", 0)
         check_range(self, "appnp_alpha", 0, 1)

@@ -36,7 +36,7 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch_geometric.utils import negative_sampling, to_undirected
 
-from gnnlib.config import to_dict
+from gnnlib.config import check_range, to_dict
 from gnnlib.data import load
 from gnnlib.eval.metrics import hits_at_k, ranking_metrics
 from gnnlib.eval.records import ResultRecord, peak_memory_mb
@@ -139,6 +139,15 @@ class LinkTrainConfig:
     negatives: Literal["per_epoch", "per_batch"] = "per_epoch"
     grad_clip: float | None = None
     save_node_states: bool = False
+
+    def __post_init__(self) -> None:
+        for name in ("epochs", "batch_size", "test_batch_size", "checkpoint_every"):
+            check_range(self, name, 1)
+        for name in ("encoder_lr", "predictor_lr"):
+            check_range(self, name, 0)
+        check_range(self, "grad_clip", 0, low_open=True)
+        if any(k < 1 for k in self.hits_k):
+            raise ValueError(f"hits_k {self.hits_k}: every K must be >= 1")
 
 
 @dataclass

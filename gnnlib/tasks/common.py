@@ -8,7 +8,7 @@ from typing import Any
 
 import torch
 
-from gnnlib.config import to_dict
+from gnnlib.config import check_range, to_dict
 from gnnlib.eval.records import ResultRecord, peak_memory_mb
 from gnnlib.nn import Encoder
 from gnnlib.train.loop import FitResult, Metrics
@@ -56,6 +56,12 @@ class TrainConfig:
     weight_decay: float = 5e-4
     patience: int | None = None
     checkpoint_every: int = 1
+
+    def __post_init__(self) -> None:
+        for name in ("epochs", "patience", "checkpoint_every"):
+            check_range(self, name, 1)
+        check_range(self, "lr", 0)
+        check_range(self, "weight_decay", 0)
 
 
 def result_record(

@@ -58,7 +58,7 @@ def test_inconsistent_configs_are_rejected():
         ("student.batch_size", 0, r"student: batch_size must lie in \[1, inf\), got 0"),
         ("student.layers", 0, "student: layers must lie in"),
         ("student.dropout", 1.0, r"student: dropout must lie in \[0, 1\)"),
-        ("student.lr", 0.0, r"student: lr must lie in \(0, inf\)"),
+        ("student.lr", -0.01, r"student: lr must lie in \[0, inf\), got -0.01"),
         ("student.patience", 0, "student: patience must lie in"),
         ("teacher.fan_out", [5, 0], "each entry is a neighbour count >= 1, or -1"),
         ("teacher.weight_decay", -1e-4, "teacher: weight_decay must lie in"),
