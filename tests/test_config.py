@@ -120,14 +120,24 @@ def test_range_checks_name_the_field_the_interval_and_the_value():
         ("gmn/gmn_cnn.yaml", "train.lr=-0.001"),
         ("ncn/ncn_cora.yaml", "train.batch_size=0"),
         ("ncn/ncn_cora.yaml", "train.epochs=0"),
+        ("ncn/ncn_cora.yaml", "encoder.hidden=0"),  # used to train a model of width 0
     ],
 )
-def test_shipped_tasks_reject_training_values_no_run_could_use(config, key):
+def test_shipped_tasks_reject_values_no_run_could_use(config, key):
     """Such values used to end in a traceback from inside the run (``range()`` with a
     zero step, an early stopper with no epoch to restore)."""
     from gnnlib.tasks.registry import TASKS
 
     raw = apply_overrides(read_yaml(EXPERIMENTS / config), [key])
     schema, _ = TASKS[raw.pop("task")]
-    with pytest.raises(ConfigError, match=f"train: {key.split('.')[1].split('=')[0]} must lie"):
+    section, field_ = key.split("=")[0].split(".")
+    with pytest.raises(ConfigError, match=f"{section}: {field_} must lie"):
         from_dict(schema, raw)
+
+
+def test_link_prediction_selects_only_a_metric_it_measures():
+    from gnnlib.linkpred.train import LinkTrainConfig
+
+    with pytest.raises(ConfigError, match=r"select 'hits@7' is not measured: .*'hits@100'"):
+        from_dict(LinkTrainConfig, {"select": "hits@7"}, where="train")
+    assert from_dict(LinkTrainConfig, {"select": "hits@7", "hits_k": [7]}).select == "hits@7"

@@ -86,6 +86,12 @@ class LinkEncoderConfig:
     residual: bool = False
     jk: bool = False
 
+    def __post_init__(self) -> None:
+        check_range(self, "hidden", 1)
+        check_range(self, "layers", 0)  # 0: the linear input map alone
+        for name in ("dropout", "input_dropout", "tail_dropout", "edge_dropout"):
+            check_range(self, name, 0, 1, high_open=True)
+
     def build(self, in_channels: int, num_embeddings: int | None = None) -> NCNEncoder:
         return NCNEncoder(
             in_channels,
@@ -148,6 +154,12 @@ class LinkTrainConfig:
         check_range(self, "grad_clip", 0, low_open=True)
         if any(k < 1 for k in self.hits_k):
             raise ValueError(f"hits_k {self.hits_k}: every K must be >= 1")
+        selectable = ["mrr", *(f"hits@{k}" for k in self.hits_k)]
+        if self.select not in selectable:
+            raise ValueError(
+                f"select {self.select!r} is not measured: expected one of {selectable} "
+                "(hits@K for a K in hits_k)"
+            )
 
 
 @dataclass

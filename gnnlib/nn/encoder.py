@@ -83,6 +83,8 @@ class Encoder(torch.nn.Module):
         super().__init__()
         if num_layers < 1:
             raise ValueError(f"num_layers must be at least 1, got {num_layers}")
+        if hidden_channels < 1:
+            raise ValueError(f"hidden_channels must be at least 1, got {hidden_channels}")
         if jk not in JUMPING_KNOWLEDGE:
             raise ValueError(f"unknown jk {jk!r}; expected one of {JUMPING_KNOWLEDGE}")
         self.spec = conv_spec(conv)

@@ -35,13 +35,15 @@ def hidden_for_budget(
         raise ValueError(f"the parameter budget must be positive, got {budget}")
 
     counts: dict[int, int | None] = {}
+    refusals: dict[int, str] = {}
 
     def count(hidden: int) -> int | None:
         if hidden not in counts:
             try:
                 counts[hidden] = count_parameters(build(hidden))
-            except ValueError:
+            except ValueError as error:
                 counts[hidden] = None
+                refusals[hidden] = str(error)
         return counts[hidden]
 
     def fits(hidden: int) -> bool:
@@ -51,7 +53,11 @@ def hidden_for_budget(
     # Fit count(h) = a h^2 + b h + c through three valid widths, solve for the budget.
     widths = [w for w in range(minimum, minimum + 64) if count(w) is not None][:3]
     if len(widths) < 3:
-        raise ValueError(f"build() refused every width in {minimum}..{minimum + 63}")
+        last = max(refusals)
+        raise ValueError(
+            f"build() accepted {len(widths)} of the widths {minimum}..{minimum + 63}, and "
+            f"three are needed; at width {last}: {refusals[last]}"
+        )
     if not fits(widths[0]):
         raise ValueError(
             f"even hidden={widths[0]} has {count(widths[0])} parameters, over the budget {budget}"

@@ -179,6 +179,8 @@ def test_configuration_errors_name_the_problem():
         Encoder(IN, HIDDEN, 2, conv="gcnn")
     with pytest.raises(ValueError, match="unknown jk"):
         Encoder(IN, HIDDEN, 2, jk="concat")
+    with pytest.raises(ValueError, match="hidden_channels must be at least 1, got 0"):
+        Encoder(IN, 0, 2, OUT, conv="gat")  # was a reshape error inside GAT's forward
     with pytest.raises(ValueError, match="divisible by heads=3"):
         Encoder(IN, HIDDEN, 2, OUT, conv="gat", conv_options={"heads": 3})
     with pytest.raises(ValueError, match="pass edge_dim"):

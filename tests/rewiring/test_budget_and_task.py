@@ -55,6 +55,13 @@ def test_budget_errors_are_clear():
     with pytest.raises(ValueError, match="over the budget"):
         hidden_for_budget(lambda d: torch.nn.Linear(d, 1000), 10)
 
+    def refuse(hidden: int) -> torch.nn.Module:
+        raise ValueError(f"num_layers must be at least 1 (width {hidden})")
+
+    # A model that cannot be built at any width says why, not only that it was refused.
+    with pytest.raises(ValueError, match=r"accepted 0 of .*width 64: num_layers must be"):
+        hidden_for_budget(refuse, 1000)
+
 
 def test_ring_transfer_matches_the_official_generator():
     graphs = ring_transfer(10, ring_size=8, num_classes=5)
