@@ -22,7 +22,7 @@ def main(argv: list[str] | None = None) -> int:
 
     run = commands.add_parser("run", help="train and evaluate a config over seeds")
     run.add_argument("config", type=Path, help="YAML config (see experiments/)")
-    run.add_argument("--seeds", type=int, help="run seeds 0..N-1 instead of the config's")
+    run.add_argument("--seeds", type=_positive_int, help="run seeds 0..N-1 instead of the config's")
     run.add_argument("--device", default="auto", help="cpu, cuda, cuda:N or auto")
     run.add_argument("--out", type=Path, help="result folder (default runs/<config name>)")
     run.add_argument(
@@ -82,9 +82,13 @@ def _run(args: argparse.Namespace) -> int:
     schema, run_one = TASKS[task]
     config = from_dict(schema, raw)
     seeds = list(range(args.seeds)) if args.seeds is not None else config.seeds
+    if not seeds:
+        raise ConfigError(f"{args.config}: 'seeds' is empty, so there is nothing to run")
     config.seeds = seeds
     device = resolve_device(args.device)
     out = args.out or Path("runs") / args.config.stem
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out} is a file; results go into a folder")
     log = get_logger("gnnlib.run")
     log.info(
         "%s: task %s, seeds %s, device %s, results in %s", args.config, task, seeds, device, out
@@ -112,6 +116,13 @@ def _run(args: argparse.Namespace) -> int:
         save_aggregate(aggregate([finished[seed] for seed in sorted(finished)]), out)
     print(render_report(out))
     return 0
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a count >= 1, got {value}")
+    return value
 
 
 def _experiment_records(out: Path, schema: type, config: object) -> dict[int, ResultRecord]:

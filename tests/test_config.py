@@ -116,6 +116,7 @@ def test_range_checks_name_the_field_the_interval_and_the_value():
     "config, key",
     [
         ("node/gat_citeseer.yaml", "train.epochs=0"),
+        ("node/gat_citeseer.yaml", "data.train_per_class=0"),  # was "accuracy of an empty set"
         ("drew/ring_transfer_gcn.yaml", "train.checkpoint_every=0"),
         ("gmn/gmn_cnn.yaml", "train.lr=-0.001"),
         ("ncn/ncn_cora.yaml", "train.batch_size=0"),

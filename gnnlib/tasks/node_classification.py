@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from gnnlib.config import check_range
 from gnnlib.data import load
 from gnnlib.data.splits import random_node_split, stored_node_split
 from gnnlib.eval.metrics import accuracy
@@ -44,6 +45,11 @@ class NodeDataConfig:
     train_per_class: int = 20
     val_per_class: int = 30
     normalize_features: bool = True
+
+    def __post_init__(self) -> None:
+        check_range(self, "split_index", 0)
+        check_range(self, "train_per_class", 1)
+        check_range(self, "val_per_class", 1)
 
 
 @dataclass

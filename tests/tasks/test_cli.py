@@ -8,6 +8,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from gnnlib.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -66,6 +68,20 @@ def test_bad_config_and_missing_data_are_clear_errors(require_data, tmp_path, ca
     assert main(["run", str(GCN_CORA), "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
     assert "Cora" in err and "ind.cora.x" in err and str(tmp_path / "empty") in err
+
+
+def test_nothing_to_run_or_nowhere_to_write_is_a_clear_error(tmp_path, capsys):
+    """Before any data loads: these used to run no seed and then fail to read the
+    missing folder, or fail with NotADirectoryError while writing a checkpoint."""
+    assert main(["run", str(GCN_CORA), "--set", "seeds=[]", "--out", str(tmp_path / "a")]) == 2
+    assert "'seeds' is empty, so there is nothing to run" in capsys.readouterr().err
+    (tmp_path / "file").touch()
+    assert main(["run", str(GCN_CORA), "--out", str(tmp_path / "file")]) == 2
+    assert "is a file; results go into a folder" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["run", str(GCN_CORA), "--seeds", "0"])
+    assert "--seeds: expected a count >= 1, got 0" in capsys.readouterr().err
+    assert not (tmp_path / "a").exists()
 
 
 def test_killed_run_resumes_to_the_uninterrupted_result(require_data, tmp_path):
