@@ -122,6 +122,9 @@ def test_range_checks_name_the_field_the_interval_and_the_value():
         ("ncn/ncn_cora.yaml", "train.batch_size=0"),
         ("ncn/ncn_cora.yaml", "train.epochs=0"),
         ("ncn/ncn_cora.yaml", "encoder.hidden=0"),  # used to train a model of width 0
+        ("gmn/gmn_diverse.yaml", "model.hidden=0"),  # so did GMN
+        ("gmn/gmn_diverse.yaml", "data.train_fraction=0"),
+        ("graph/gin_mutag.yaml", "data.train_ratio=0"),  # was a sampler's num_samples=0
     ],
 )
 def test_shipped_tasks_reject_values_no_run_could_use(config, key):
@@ -134,6 +137,13 @@ def test_shipped_tasks_reject_values_no_run_could_use(config, key):
     section, field_ = key.split("=")[0].split(".")
     with pytest.raises(ConfigError, match=f"{section}: {field_} must lie"):
         from_dict(schema, raw)
+
+
+def test_graph_classification_leaves_test_graphs():
+    from gnnlib.tasks.graph_classification import GraphDataConfig
+
+    with pytest.raises(ConfigError, match=r"train_ratio \+ val_ratio = 1 leaves no test"):
+        from_dict(GraphDataConfig, {"name": "MUTAG", "train_ratio": 0.9, "val_ratio": 0.1})
 
 
 def test_link_prediction_selects_only_a_metric_it_measures():

@@ -33,6 +33,7 @@ from torch import Tensor
 from torch_geometric.data import Batch, Data
 from torch_geometric.loader import DataLoader
 
+from gnnlib.config import check_range
 from gnnlib.eval.metrics import kendall_tau, r2
 from gnnlib.eval.records import ResultRecord
 from gnnlib.metanet.architectures import FAMILIES
@@ -62,6 +63,11 @@ class ZooDataConfig:
     batch_size: int = 8
     max_abs_weight: float | None = MAX_ABS_WEIGHT
 
+    def __post_init__(self) -> None:
+        check_range(self, "train_fraction", 0, 1, low_open=True)
+        check_range(self, "batch_size", 1)
+        check_range(self, "max_abs_weight", 0, low_open=True)
+
 
 @dataclass
 class MetanetModelConfig:
@@ -80,6 +86,11 @@ class MetanetModelConfig:
     readout_neurons: bool = False
     group_kernels: bool = True
     bias_features: bool = True
+
+    def __post_init__(self) -> None:
+        check_range(self, "hidden", 1)  # a width of 0 used to train and report
+        check_range(self, "layers", 1)
+        check_range(self, "dropout", 0, 1, high_open=True)
 
 
 #: Model options that one model owns: (option, its default, the model's name).

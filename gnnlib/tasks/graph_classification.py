@@ -21,6 +21,7 @@ from torch_geometric.loader import DataLoader
 from torch_geometric.transforms import OneHotDegree
 from torch_geometric.utils import degree
 
+from gnnlib.config import check_range
 from gnnlib.data import load
 from gnnlib.data.splits import stratified_split
 from gnnlib.eval.metrics import accuracy
@@ -39,6 +40,17 @@ class GraphDataConfig:
     train_ratio: float = 0.8
     val_ratio: float = 0.1
     batch_size: int = 32
+
+    def __post_init__(self) -> None:
+        # Every split holds graphs: training, model selection and the test all need some.
+        check_range(self, "train_ratio", 0, 1, low_open=True, high_open=True)
+        check_range(self, "val_ratio", 0, 1, low_open=True, high_open=True)
+        if self.train_ratio + self.val_ratio >= 1:
+            raise ValueError(
+                f"train_ratio + val_ratio = {self.train_ratio + self.val_ratio:g} leaves no "
+                "test graphs; it must be below 1"
+            )
+        check_range(self, "batch_size", 1)
 
 
 @dataclass
