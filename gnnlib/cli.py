@@ -64,7 +64,9 @@ def main(argv: list[str] | None = None) -> int:
 
         print(render_report(args.results))
         return 0
-    except (ConfigError, FileNotFoundError, ValueError) as error:
+    except Exception as error:
+        if not _said_what_to_fix(error):
+            raise
         print(f"gnnlib {args.command}: error: {error}", file=sys.stderr)
         return 2
 
@@ -116,6 +118,17 @@ def _run(args: argparse.Namespace) -> int:
         save_aggregate(aggregate([finished[seed] for seed in sorted(finished)]), out)
     print(render_report(out))
     return 0
+
+
+def _said_what_to_fix(error: Exception) -> bool:
+    """Whether ``error``'s message alone tells the user what to fix (printed without a
+    traceback); anything else is a bug, shown with its traceback."""
+    if isinstance(error, (ConfigError, FileNotFoundError, ValueError)):
+        return True
+    # Imported here, not above: gnnlib.io loads torch, which the CLI defers.
+    from gnnlib.io import UnreadableFileError
+
+    return isinstance(error, UnreadableFileError)
 
 
 def _positive_int(text: str) -> int:

@@ -20,7 +20,14 @@ from typing import IO, Any
 
 import torch
 
-__all__ = ["atomic_torch_save", "atomic_write_bytes", "atomic_write_text", "safe_torch_load"]
+__all__ = [
+    "UnreadableFileError",
+    "atomic_torch_save",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "read_torch_file",
+    "safe_torch_load",
+]
 
 
 @contextmanager
@@ -93,3 +100,25 @@ def safe_torch_load(path: str | os.PathLike, map_location: Any = None) -> Any:
     ``map_location`` is passed through (e.g. ``'cpu'`` to load GPU checkpoints on CPU).
     """
     return torch.load(path, map_location=map_location, weights_only=True)
+
+
+class UnreadableFileError(RuntimeError):
+    """A file gnnlib wrote that can no longer be read; the message says what to do."""
+
+
+def read_torch_file(
+    path: str | os.PathLike, what: str, remedy: str, map_location: Any = None
+) -> Any:
+    """:func:`safe_torch_load` of a file gnnlib wrote, with an error that names the file,
+    what it is (``what``, e.g. ``'checkpoint'``), why it failed and what to do
+    (``remedy``) when it cannot be read: every writer here is atomic, so such a file
+    was damaged or replaced afterwards."""
+    try:
+        return safe_torch_load(path, map_location=map_location)
+    except Exception as err:
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise UnreadableFileError(
+            f"could not read {what} {path}: {reason}. The file may be truncated or "
+            "corrupted (e.g. an unfinished copy) or hold objects other than tensors and "
+            f"plain containers. {remedy}"
+        ) from err

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Literal
 
 from gnnlib.config import ConfigError, check_range, from_dict, to_dict
-from gnnlib.io import atomic_torch_save, safe_torch_load
+from gnnlib.io import atomic_torch_save, read_torch_file
 from gnnlib.nn import MLP
 
 #: What a distillation run writes next to its checkpoints, per seed: the trained student.
@@ -86,7 +86,7 @@ def load_student(path: str | os.PathLike, feature_hops: int = 0) -> MLP:
             f"no student file at {path}; a distillation run writes one per seed as "
             f"<out>/seed<k>/{STUDENT_FILE}"
         )
-    saved = safe_torch_load(path, map_location="cpu")
+    saved = read_torch_file(path, "student", "Run the seed again to write it anew.", "cpu")
     if not isinstance(saved, dict) or saved.get("format") != _FORMAT:
         found = saved.get("format") if isinstance(saved, dict) else type(saved).__name__
         raise ValueError(

@@ -24,7 +24,7 @@ from gnnlib.config import check_range, to_dict
 from gnnlib.distill.appnp import APPNP
 from gnnlib.distill.sampling import layerwise_inference, sample_blocks, sampled_forward
 from gnnlib.distill.settings import SettingSplit, score, setting_metrics
-from gnnlib.io import atomic_torch_save, safe_torch_load
+from gnnlib.io import atomic_torch_save, read_torch_file
 from gnnlib.nn import to_csr
 from gnnlib.tasks.common import EncoderConfig
 from gnnlib.train import Checkpointer, EarlyStopping, get_logger
@@ -239,7 +239,9 @@ def load_or_train_teacher(
     part of the cache key, so that one cache serves runs of any thread count."""
     threads = torch.get_num_threads()
     if cache_file.exists():
-        saved = safe_torch_load(cache_file, map_location="cpu")
+        saved = read_torch_file(
+            cache_file, "cached teacher", "Delete it to train the teacher again.", "cpu"
+        )
         trained_with = saved.get("threads")  # caches written before it was noted lack it
         if trained_with is not None and trained_with != threads:
             get_logger(__name__).warning(

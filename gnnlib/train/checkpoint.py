@@ -21,7 +21,7 @@ from typing import Any, Protocol
 import torch
 import torch.distributed as dist
 
-from gnnlib.io import atomic_torch_save, safe_torch_load
+from gnnlib.io import atomic_torch_save, read_torch_file
 from gnnlib.train.distributed import is_main_process, rank, world_size
 from gnnlib.train.seed import rng_state, set_rng_state
 
@@ -216,16 +216,13 @@ def _restore_rng_state(states: list[dict[str, Any]], path: Path) -> None:
 
 def _read(path: Path, map_location: str | torch.device | None) -> dict[str, Any]:
     """Load and check one checkpoint file, naming it in any error."""
-    try:
-        payload = safe_torch_load(path, map_location=map_location)
-    except Exception as err:
-        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise RuntimeError(
-            f"could not read checkpoint {path}: {reason}. The file may be truncated or "
-            "corrupted (e.g. an unfinished copy) or hold objects other than tensors and "
-            "plain containers. Delete it to resume from an earlier checkpoint in "
-            f"{path.parent}, or remove the directory to start afresh."
-        ) from err
+    payload = read_torch_file(
+        path,
+        "checkpoint",
+        f"Delete it to resume from an earlier checkpoint in {path.parent}, or remove the "
+        "directory to start afresh.",
+        map_location,
+    )
     if not isinstance(payload, dict) or any(key not in payload for key in _KEYS):
         found = sorted(payload) if isinstance(payload, dict) else type(payload).__name__
         raise RuntimeError(

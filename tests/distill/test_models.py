@@ -14,7 +14,7 @@ from gnnlib.distill import (
     sampled_forward,
     save_student,
 )
-from gnnlib.io import atomic_torch_save
+from gnnlib.io import UnreadableFileError, atomic_torch_save
 from gnnlib.nn import Encoder, to_csr
 from gnnlib.nn.adjacency import csr_entry_rows
 
@@ -167,6 +167,9 @@ def test_student_file_refuses_what_it_cannot_load_faithfully(tmp_path):
     student = config.build(6, 3)
     with pytest.raises(FileNotFoundError, match="seed<k>/student.pt"):
         load_student(tmp_path / "missing.pt")
+    (tmp_path / "cut.pt").write_bytes(b"PK")
+    with pytest.raises(UnreadableFileError, match=r"could not read student .*cut.pt"):
+        load_student(tmp_path / "cut.pt")
     atomic_torch_save(student.state_dict(), tmp_path / "weights.pt")
     with pytest.raises(ValueError, match="not a student file"):
         load_student(tmp_path / "weights.pt")

@@ -15,7 +15,7 @@ from gnnlib.data import load
 from gnnlib.distill import load_student, make_setting, teachers
 from gnnlib.distill import task as distillation
 from gnnlib.eval.metrics import accuracy
-from gnnlib.io import atomic_torch_save, safe_torch_load
+from gnnlib.io import UnreadableFileError, atomic_torch_save, safe_torch_load
 from gnnlib.tasks.registry import TASKS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -291,6 +291,17 @@ def test_teacher_cache_notes_its_thread_count_and_warns_under_another(tmp_path, 
     assert len(warnings) == 1
     assert f"trained with {threads + 1} threads and this run uses {threads}" in warnings[0]
     assert torch.equal(loaded.logits, trained.logits)  # still read, not retrained
+
+
+def test_damaged_teacher_cache_is_a_clear_error_and_left_as_it_is(tmp_path, monkeypatch):
+    monkeypatch.setattr(teachers, "train_teacher", lambda *args: pytest.fail("retrained"))
+    cache = tmp_path / "seed0.pt"
+    cache.write_bytes(b"PK\x03\x04 cut short")  # e.g. an unfinished copy
+    with pytest.raises(UnreadableFileError, match=r"cached teacher .*seed0.pt.*Delete it"):
+        teachers.load_or_train_teacher(
+            teachers.TeacherConfig(), None, torch.device("cpu"), cache, tmp_path
+        )
+    assert cache.read_bytes() == b"PK\x03\x04 cut short"
 
 
 def test_production_on_a_stored_split_never_trains_on_held_out_nodes(

@@ -84,6 +84,16 @@ def test_nothing_to_run_or_nowhere_to_write_is_a_clear_error(tmp_path, capsys):
     assert not (tmp_path / "a").exists()
 
 
+def test_damaged_checkpoint_is_a_clear_error_not_a_traceback(require_data, tmp_path, capsys):
+    require_data("Planetoid/Cora")
+    damaged = tmp_path / "seed0" / "checkpoints" / "epoch-000003.pt"
+    damaged.parent.mkdir(parents=True)
+    damaged.write_bytes(b"PK\x03\x04")
+    assert main(["run", str(GCN_CORA), "--seeds", "1", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "error: could not read checkpoint" in err and "Delete it to resume" in err
+
+
 def test_killed_run_resumes_to_the_uninterrupted_result(require_data, tmp_path):
     require_data("Planetoid/Cora")
     args = [GCN_CORA, "--seeds", "1", "--device", "cpu", "--set", "train.epochs=400"]

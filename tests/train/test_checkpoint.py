@@ -1,6 +1,7 @@
 import pytest
 import torch
 
+import gnnlib.io
 import gnnlib.train.checkpoint as checkpoint_module
 from gnnlib.train import Checkpointer, EarlyStopping, seed_everything
 
@@ -130,13 +131,13 @@ def test_missing_object_state_lists_what_the_checkpoint_holds(tmp_path):
 def test_map_location_defaults_to_cpu_and_is_passed_through(tmp_path, monkeypatch):
     # A real CUDA-to-CPU resume needs a GPU; here we check what reaches torch.load.
     seen = []
-    real_load = checkpoint_module.safe_torch_load
+    real_load = gnnlib.io.safe_torch_load
 
     def recording_load(path, map_location=None):
         seen.append(map_location)
         return real_load(path, map_location=map_location)
 
-    monkeypatch.setattr(checkpoint_module, "safe_torch_load", recording_load)
+    monkeypatch.setattr(gnnlib.io, "safe_torch_load", recording_load)
     checkpointer = Checkpointer(tmp_path)
     checkpointer.save(0, model=torch.nn.Linear(2, 2))
     checkpointer.load_latest(model=torch.nn.Linear(2, 2))
