@@ -40,7 +40,7 @@ from gnnlib.config import check_range, to_dict
 from gnnlib.data import load
 from gnnlib.eval.metrics import hits_at_k, ranking_metrics
 from gnnlib.eval.records import ResultRecord, peak_memory_mb
-from gnnlib.io import atomic_torch_save, safe_torch_load
+from gnnlib.io import atomic_torch_save, read_torch_file
 from gnnlib.linkpred.common_neighbors import remove_target_links, symmetric_csr
 from gnnlib.linkpred.encoder import NCNEncoder
 from gnnlib.linkpred.heuristics import adamic_adar, common_neighbor_count, resource_allocation
@@ -246,7 +246,7 @@ def _saved_features(path: str, num_nodes: int) -> Tensor:
         raise FileNotFoundError(
             f"data.features_from: {path} does not exist (run the config that saves it first)"
         )
-    x = safe_torch_load(path)
+    x = read_torch_file(path, "saved node features", "Run the config that saves them again.")
     if not isinstance(x, Tensor) or x.dim() != 2 or x.size(0) != num_nodes:
         raise ValueError(
             f"data.features_from: {path} holds {type(x).__name__} "
@@ -382,7 +382,8 @@ def run(
             raise FileNotFoundError(
                 f"train.init_from: {path} does not exist (run its config first)"
             )
-        model.load_state_dict(safe_torch_load(path, map_location=device), strict=False)
+        saved = read_torch_file(path, "model to start from", "Run its config again.", device)
+        model.load_state_dict(saved, strict=False)
     if (
         model.encoder.reads_sparse_features
         and x.is_floating_point()

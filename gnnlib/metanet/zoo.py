@@ -27,7 +27,7 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch_geometric.data import Data
 
-from gnnlib.io import atomic_torch_save, atomic_write_text, safe_torch_load
+from gnnlib.io import atomic_torch_save, atomic_write_text, read_torch_file
 from gnnlib.metanet.architectures import FAMILIES, build_network, network_input
 from gnnlib.metanet.parameter_graph import parameter_graph
 from gnnlib.train import ProgressLog, get_logger, progress
@@ -244,7 +244,11 @@ class ModelZoo:
         self.checkpoints: list[Checkpoint] = []
         self.excluded: list[tuple[int, int]] = []
         for path in sorted(self.root.glob("run_*.pt")):
-            record = safe_torch_load(path)
+            record = read_torch_file(
+                path,
+                "zoo run",
+                f"Delete it and rerun the gnnlib zoo build that made {self.root} to train it again.",
+            )
             spec = record["spec"]
             if families and spec["family"] not in families:
                 continue

@@ -4,7 +4,7 @@ import shutil
 import pytest
 import torch
 
-from gnnlib.io import atomic_torch_save, safe_torch_load
+from gnnlib.io import UnreadableFileError, atomic_torch_save, safe_torch_load
 from gnnlib.metanet import parameter_graph, task
 from gnnlib.metanet.zoo import ModelZoo, build_zoo, run_path, sample_spec, split_runs
 
@@ -65,6 +65,14 @@ def test_diverged_checkpoints_are_left_out(zoo_dir, tmp_path):
     assert (1, first["epoch"]) not in {(c.run, c.epoch) for c in zoo}
     kept_huge = ModelZoo(tmp_path, max_abs_weight=None)  # finite ones all kept
     assert kept_huge.excluded == [(1, second["epoch"])]
+
+
+def test_damaged_zoo_run_names_itself_and_how_to_train_it_again(zoo_dir, tmp_path):
+    for path in zoo_dir.iterdir():
+        shutil.copy(path, tmp_path / path.name)
+    run_path(tmp_path, 2).write_bytes(b"PK\x03\x04")  # an unfinished copy
+    with pytest.raises(UnreadableFileError, match=r"zoo run .*Delete it and rerun"):
+        ModelZoo(tmp_path)
 
 
 def test_specs_depend_only_on_seed_and_index():
