@@ -95,6 +95,16 @@ def _run(args: argparse.Namespace) -> int:
     log.info(
         "%s: task %s, seeds %s, device %s, results in %s", args.config, task, seeds, device, out
     )
+    name = getattr(getattr(config, "data", None), "name", None)
+    spelling = _catalogue_spelling(name) if isinstance(name, str) else None
+    if spelling is not None and spelling != name:
+        log.warning(
+            "data.name %r is the catalogue's %r; records and paper numbers go by the name "
+            "as written, so these results will not join those of %r runs",
+            name,
+            spelling,
+            spelling,
+        )
 
     # Every seed record already in the folder must come from this experiment, checked
     # before anything runs: the folder never mixes two experiments.
@@ -118,6 +128,17 @@ def _run(args: argparse.Namespace) -> int:
         save_aggregate(aggregate([finished[seed] for seed in sorted(finished)]), out)
     print(render_report(out))
     return 0
+
+
+def _catalogue_spelling(name: str) -> str | None:
+    """The catalogue's spelling of a dataset name; ``None`` for a name it does not hold
+    (a model zoo, RingTransfer), which the task itself checks."""
+    from gnnlib.data.catalog import catalogue_spelling
+
+    try:
+        return catalogue_spelling(name)
+    except ValueError:
+        return None
 
 
 def _said_what_to_fix(error: Exception) -> bool:

@@ -585,6 +585,14 @@ def dataset_info(name: str) -> DatasetInfo:
     raise ValueError(f"Unknown dataset '{name}'.{hint} Known datasets: {', '.join(names)}.")
 
 
+def catalogue_spelling(name: str) -> str:
+    """The spelling of ``name`` the catalogue writes (its name or one of its aliases),
+    e.g. ``'cora'`` -> ``'Cora'``, ``'a-photo'`` -> ``'A-Photo'``. Raises like
+    :func:`dataset_info` for an unknown name."""
+    info = dataset_info(name)
+    return next(s for s in (info.name, *info.aliases) if _key(s) == _key(name))
+
+
 def list_datasets() -> list[DatasetInfo]:
     """Return every catalogue entry, in catalogue order."""
     return list(DATASETS)

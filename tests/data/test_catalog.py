@@ -19,7 +19,7 @@ from gnnlib.data import (
     offline,
     table_rows,
 )
-from gnnlib.data.catalog import _key
+from gnnlib.data.catalog import _key, catalogue_spelling
 from gnnlib.data.paths import mirror_raw_files
 
 REPO = Path(__file__).resolve().parents[2]
@@ -108,6 +108,14 @@ def test_entry_is_consistent(info):
 )
 def test_lookup_is_case_insensitive_and_accepts_official_spelling(query, name):
     assert dataset_info(query).name == name
+
+
+def test_catalogue_spelling_is_the_name_or_alias_the_query_matched():
+    assert catalogue_spelling("cora") == "Cora"
+    assert catalogue_spelling("a_photo") == "A-Photo"  # GLNN's alias, not the name Photo
+    assert catalogue_spelling("Photo") == "Photo"
+    with pytest.raises(ValueError, match="Unknown dataset"):
+        catalogue_spelling("digits-zoo-cnn")
 
 
 def test_unknown_name_lists_known_names_and_suggests_the_closest():

@@ -1,6 +1,7 @@
 """End-to-end runs of the ``gnnlib`` command on real data (Cora, MUTAG)."""
 
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -82,6 +83,31 @@ def test_nothing_to_run_or_nowhere_to_write_is_a_clear_error(tmp_path, capsys):
         main(["run", str(GCN_CORA), "--seeds", "0"])
     assert "--seeds: expected a count >= 1, got 0" in capsys.readouterr().err
     assert not (tmp_path / "a").exists()
+
+
+def test_a_respelled_dataset_name_is_warned_about(require_data, tmp_path):
+    """``cora`` loads Cora, but its records are ``gcn__cora__*``: apart from Cora's, and
+    without Cora's paper numbers."""
+    require_data("Planetoid/Cora")
+    warnings = []
+    handler = logging.Handler()
+    handler.emit = lambda record: warnings.append(record.getMessage())
+    logger = logging.getLogger("gnnlib.run")
+    logger.addHandler(handler)
+    try:
+        for name in ("Cora", "cora"):
+            args = ["run", GCN_CORA, "--seeds", "1", "--set", f"data.name={name}"]
+            assert main([*map(str, args), "--set", "train.epochs=1", "--out", str(tmp_path)]) == 0
+            (tmp_path / f"gcn__{name}__seed0.json").unlink()
+    finally:
+        logger.removeHandler(handler)
+    respelled = [w for w in warnings if "catalogue's" in w]
+    assert respelled == [
+        (
+            "data.name 'cora' is the catalogue's 'Cora'; records and paper numbers go by "
+            "the name as written, so these results will not join those of 'Cora' runs"
+        )
+    ]
 
 
 def test_damaged_checkpoint_is_a_clear_error_not_a_traceback(require_data, tmp_path, capsys):
