@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import torch
 from torch import Tensor
 
-from gnnlib.nn.adjacency import Adjacency, sparse_matmul
+from gnnlib.nn.adjacency import Adjacency, csr_row_entries, sparse_matmul
 
 
 def propagate_features(x: Tensor, edge_index: Tensor, hops: int) -> Tensor:
@@ -24,3 +25,29 @@ def propagate_features(x: Tensor, edge_index: Tensor, hops: int) -> Tensor:
     for _ in range(hops):
         x = sparse_matmul(matrix, x)
     return x
+
+
+def propagate_rows(matrix: Tensor, x: Tensor, nodes: Tensor, hops: int) -> Tensor:
+    r"""Rows ``nodes`` of :math:`\hat{\mathbf{A}}^{k} \mathbf{X}`, reading only the
+    ``hops``-hop neighbourhood of ``nodes``: what a deployed GA-MLP student computes for
+    new nodes, instead of propagating over the whole graph per request.
+
+    Args:
+        matrix: :math:`\hat{\mathbf{A}}` as ``torch.sparse_csr`` ``[N, N]``, rows are
+            targets: ``Adjacency(edge_index, num_nodes=N).gcn_csr()`` of the graph the
+            new nodes are in, as :func:`propagate_features` builds it.
+        x: ``[N, F]`` features.
+        nodes: ``[B]`` the rows wanted.
+        hops: :math:`k \ge 0`.
+    """
+    if hops < 0:
+        raise ValueError(f"hops must be >= 0, got {hops}")
+    if hops == 0:
+        return x[nodes]
+    entry, segment = csr_row_entries(matrix.crow_indices(), nodes)
+    # Each neighbour's (k-1)-hop row once, however many of `nodes` it neighbours.
+    neighbours, inverse = torch.unique(matrix.col_indices()[entry], return_inverse=True)
+    inner = propagate_rows(matrix, x, neighbours, hops - 1)
+    weighted = matrix.values()[entry].unsqueeze(1) * inner[inverse]
+    out = torch.zeros(nodes.numel(), x.size(1), dtype=weighted.dtype, device=x.device)
+    return out.index_add_(0, segment, weighted)

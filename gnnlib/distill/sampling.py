@@ -11,7 +11,7 @@ import torch
 from torch import Tensor
 
 from gnnlib.nn import Encoder
-from gnnlib.nn.adjacency import row_pointers, sparse_csr
+from gnnlib.nn.adjacency import csr_row_entries, row_pointers, sparse_csr
 
 
 def sample_neighbors(
@@ -30,20 +30,15 @@ def sample_neighbors(
         position of its target in ``nodes``; sorted by ``rows``.
     """
     crow, col = adj_t.crow_indices(), adj_t.col_indices()
-    starts = crow[nodes]
-    degrees = crow[nodes + 1] - starts
-    total = int(degrees.sum())
-    arange = torch.arange(max(total, nodes.numel()), device=nodes.device)
-    segment = torch.repeat_interleave(arange[: nodes.numel()], degrees, output_size=total)
-    segment_start = torch.repeat_interleave(torch.cumsum(degrees, 0) - degrees, degrees)
-    entry = starts[segment] + arange[:total] - segment_start
+    entry, segment = csr_row_entries(crow, nodes)
     if fanout < 0:
         return col[entry], segment
     # A random order inside every node's neighbour list: sort by a random key, then
     # (stably) by node; the first `fanout` of each node's run are its sample.
+    total = entry.numel()
     order = torch.argsort(torch.rand(total, generator=generator, device=nodes.device))
     order = order[torch.argsort(segment[order], stable=True)]
-    rank = arange[:total] - segment_start
+    rank = entry - crow[nodes][segment]  # each entry's place in its node's list
     chosen = order[rank < fanout]
     return col[entry[chosen]], segment[chosen]
 

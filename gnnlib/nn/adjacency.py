@@ -201,6 +201,21 @@ def csr_entry_rows(crow: Tensor) -> Tensor:
     return torch.repeat_interleave(rows, crow.diff(), output_size=int(crow[-1]))
 
 
+def csr_row_entries(crow: Tensor, rows: Tensor) -> tuple[Tensor, Tensor]:
+    """The stored entries of ``rows`` of a CSR matrix with row pointers ``crow``:
+    ``(entry, segment)``, each entry's index into the column / value arrays and the
+    position of its row in ``rows``, in row order. Vectorised, no loop over rows."""
+    starts = crow[rows]
+    counts = crow[rows + 1] - starts
+    total = int(counts.sum())
+    segment = torch.repeat_interleave(
+        torch.arange(rows.numel(), device=rows.device), counts, output_size=total
+    )
+    segment_start = torch.repeat_interleave(torch.cumsum(counts, 0) - counts, counts)
+    entry = starts[segment] + torch.arange(total, device=rows.device) - segment_start
+    return entry, segment
+
+
 def row_pointers(row: Tensor, num_rows: int) -> Tensor:
     """CSR row pointers ``[num_rows + 1]`` of entries whose (sorted) rows are ``row``."""
     crow = torch.zeros(num_rows + 1, dtype=torch.long, device=row.device)

@@ -10,6 +10,7 @@ from gnnlib.distill import (
     layerwise_inference,
     load_student,
     propagate_features,
+    propagate_rows,
     sample_blocks,
     sampled_forward,
     save_student,
@@ -114,6 +115,19 @@ def test_feature_propagation_is_repeated_normalised_averaging():
 
     a_hat = Adjacency(edges, num_nodes=40).gcn_csr().to_dense()
     torch.testing.assert_close(propagate_features(x, edges, 2), a_hat @ (a_hat @ x))
+
+
+@pytest.mark.parametrize("hops", [0, 1, 2, 3])
+def test_propagated_rows_of_a_few_nodes_are_those_of_the_whole_graph(hops):
+    from gnnlib.nn.adjacency import Adjacency
+
+    x, edges = _graph()
+    matrix = Adjacency(edges, num_nodes=40).gcn_csr()
+    neighbour = int(edges[0, edges[1] == 3][0])
+    nodes = torch.tensor([3, neighbour, 3, 39])  # neighbours of each other, and a repeat
+    torch.testing.assert_close(
+        propagate_rows(matrix, x, nodes, hops), propagate_features(x, edges, hops)[nodes]
+    )
 
 
 def test_gcn_aggregator_sage_teacher_averages_node_and_neighbours():
