@@ -14,7 +14,10 @@ mean degree ``--degrees`` (default 10, and 50 as ogbn-products):
   nodes and their neighbours, the second for the new nodes: their exact full-graph
   outputs); the student runs the MLP on the 10 feature rows. Each
   model is timed warm, on its second request of the round; the student's first request
-  after the teacher's is reported as well (``student_cold_ms``);
+  after the teacher's is reported as well (``student_cold_ms``). A graph-augmented
+  student (GA-MLP, ``--ga-hops`` k, default 1; 0 skips it) is timed the same way: it
+  gathers the k-hop neighbourhood's features and propagates them to the new nodes'
+  rows of Â^k X (``propagate_rows``) before the MLP (``ga_student_ms``);
 * ``full_graph``: predictions for every node; the teacher runs full-batch SAGE on the
   whole graph (sparse CSR products), the student the MLP on every row.
 
@@ -41,11 +44,12 @@ from pathlib import Path
 
 import torch
 
-from gnnlib.distill import sample_blocks, sampled_forward
+from gnnlib.distill import propagate_rows, sample_blocks, sampled_forward
 from gnnlib.distill.student import StudentConfig
 from gnnlib.distill.teachers import TeacherConfig, teacher_adjacency
 from gnnlib.io import atomic_write_text
 from gnnlib.nn import MLP
+from gnnlib.nn.adjacency import Adjacency
 from gnnlib.train import seed_everything
 
 
@@ -77,6 +81,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--full-rounds", type=int, default=2)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument(
+        "--ga-hops", type=int, default=1, help="hops of the GA-MLP student timed (0: none)"
+    )
     parser.add_argument(
         "--students",
         type=student_shape,
@@ -122,6 +129,8 @@ def measure(args: argparse.Namespace, degree: int) -> dict:
     # GLNN's SAGE: one weight over the mean of a node and its neighbours (self-loops).
     teacher_config = TeacherConfig(conv_options={"aggr": "gcn"}, self_loops=True)
     adj_t = teacher_adjacency(teacher_config, edges, args.nodes)
+    # The GA student's Â, as propagate_features builds it.
+    ga_matrix = Adjacency(edges, num_nodes=args.nodes).gcn_csr() if args.ga_hops else None
     del edges
     teacher = teacher_config.build_model(args.features, args.classes).eval()
     student = StudentConfig().build(args.features, args.classes).eval()  # GLNN's 2 x 128
@@ -140,6 +149,10 @@ def measure(args: argparse.Namespace, degree: int) -> dict:
     def student_request(new: torch.Tensor, mlp: MLP = student) -> torch.Tensor:
         return mlp(x[new])
 
+    def ga_student_request(new: torch.Tensor) -> torch.Tensor:
+        # The same 2 x 128 MLP on the new nodes' rows of Â^k X: a k-hop fetch.
+        return student(propagate_rows(ga_matrix, x, new, args.ga_hops))
+
     # Teacher and student alternate round by round on the same random requests, each
     # timed warm: right after a call of its own on another request, as in a server that
     # runs only that model. A model's first call after the other's finds the caches full
@@ -148,6 +161,7 @@ def measure(args: argparse.Namespace, degree: int) -> dict:
     fetched = []
     times = {"teacher": [], "student": []}
     student_cold = []
+    ga_times = []
     other_times = {name: [] for name in others}
     for round_ in range(args.rounds + 1):
         warm_up, new = (torch.randperm(args.nodes)[: args.new] for _ in range(2))
@@ -159,10 +173,15 @@ def measure(args: argparse.Namespace, degree: int) -> dict:
         for name, mlp in others.items():
             timed(student_request, warm_up, mlp)
             t_others[name] = timed(student_request, new, mlp)
+        if args.ga_hops:
+            timed(ga_student_request, warm_up)
+            t_ga = timed(ga_student_request, new)
         if round_:
             times["teacher"].append(t_teacher)
             times["student"].append(t_student)
             student_cold.append(t_student_cold)
+            if args.ga_hops:
+                ga_times.append(t_ga)
             fetched.append(sample_blocks(adj_t, new, [-1, -1])[0].numel())
             for name, t in t_others.items():
                 other_times[name].append(t)
@@ -170,6 +189,10 @@ def measure(args: argparse.Namespace, degree: int) -> dict:
     new_nodes["student_cold_ms"] = 1000 * statistics.median(student_cold)
     new_nodes["speedup_over_cold_student"] = new_nodes["teacher_ms"] / new_nodes["student_cold_ms"]
     new_nodes["mean_nodes_fetched_by_teacher"] = statistics.mean(fetched)
+    if args.ga_hops:
+        new_nodes["ga_hops"] = args.ga_hops
+        new_nodes["ga_student_ms"] = 1000 * statistics.median(ga_times)
+        new_nodes["speedup_over_ga_student"] = new_nodes["teacher_ms"] / new_nodes["ga_student_ms"]
     new_nodes["by_student"] = {
         name: {
             "student_ms": 1000 * statistics.median(values),
