@@ -25,13 +25,13 @@ Reported: median milliseconds per request / pass, nodes per second, and the rati
 teacher / student. ``--students`` adds MLPs of other shapes (``LAYERSxHIDDEN``; the
 default covers the students of the shipped transductive configs: GLNN's 2x128 and
 KRD's tuned ones), each timed warm on the same new-node requests (``by_student``).
-With ``--tradeoff RESULTS`` it also draws the accuracy / latency trade-off of the
-transductive result records in RESULTS (SAGE teacher against MLP, GLNN, KRD students,
-each student at the latency of its own shape) next to the JSON (``--plot-only``
-redraws it from the JSON).
+With ``--tradeoff RESULTS...`` it also draws the accuracy / latency trade-off of the
+transductive result records in the RESULTS folders (SAGE teacher against MLP, GLNN,
+KRD and GA-GLNN students, each student at the latency of its own shape, a GA student
+at that of the GA request) next to the JSON (``--plot-only`` redraws it from the JSON).
 
     python benchmarks/distill_latency.py [--nodes 1000000] [--threads 1] [--rounds 20]
-    python benchmarks/distill_latency.py --plot-only --tradeoff RESULTS
+    python benchmarks/distill_latency.py --plot-only --tradeoff RESULTS [RESULTS ...]
 """
 
 from __future__ import annotations
@@ -91,7 +91,9 @@ def main() -> None:
         default=[(2, 128), (2, 512), (2, 1024), (3, 1024)],
         help="student shapes LAYERSxHIDDEN timed on the new-node requests",
     )
-    parser.add_argument("--tradeoff", type=Path, help="transductive result records to plot")
+    parser.add_argument(
+        "--tradeoff", type=Path, nargs="+", help="folders of transductive records to plot"
+    )
     parser.add_argument(
         "--plot-only", action="store_true", help="redraw the trade-off from the --out JSON"
     )
@@ -249,32 +251,47 @@ def summarise(times: dict[str, list[float]], nodes: int) -> dict[str, float]:
     }
 
 
-def plot_tradeoff(results: Path, latency: dict, path: Path) -> None:
+def plot_tradeoff(folders: list[Path], latency: dict, path: Path) -> None:
     """Test accuracy against the latency of a 10-node request, per dataset: the teacher
-    at the teacher's latency, each student at the latency of its own shape."""
+    at the teacher's latency, each student at the latency of its own shape, and a GA
+    student (``feature_hops > 0``) at that of the GA request."""
     from gnnlib.eval.plots import plot_metric_vs
     from gnnlib.eval.records import aggregate, group_records
     from gnnlib.eval.report import load_records
 
-    accuracy, shape = {}, {}
-    for (method, dataset, _), records in group_records(r for _, r in load_records(results)).items():
+    records_in = [r for folder in folders for _, r in load_records(folder)]
+    accuracy, shape, hops = {}, {}, {}
+    for (method, dataset, _), records in group_records(records_in).items():
         accuracy[(method, dataset)] = 100 * aggregate(records)["metrics"]["test"]["acc"]["mean"]
         student = records[0].config["student"]
         shape[(method, dataset)] = shape_name((student["layers"], student["hidden"]))
+        hops[(method, dataset)] = records[0].config.get("feature_hops", 0)
     xs, series = {}, {}
     for dataset in sorted({d for _, d in accuracy}):
         teacher = accuracy.get(("sage", dataset))
-        for student in ("mlp", "glnn", "krd"):
+        for student in ("mlp", "glnn", "krd", "ga-glnn"):
             if teacher is None or (student, dataset) not in accuracy:
                 continue
-            name = shape[(student, dataset)]
-            if name not in latency["by_student"]:
+            name, k = shape[(student, dataset)], hops[(student, dataset)]
+            label = f"{student} ({name.replace('x', ' x ')}) vs sage, {dataset}"
+            if k:
+                # The GA request is timed with GLNN's 2 x 128 MLP and --ga-hops hops.
+                if (name, k) != ("2x128", latency.get("ga_hops")):
+                    raise SystemExit(
+                        f"{student} on {dataset} is a {name} student on {k}-hop features; "
+                        f"the JSON times a 2x128 one on {latency.get('ga_hops')} hops "
+                        f"(rerun with --ga-hops {k})"
+                    )
+                label = f"{student} ({name.replace('x', ' x ')}, {k} hop) vs sage, {dataset}"
+                student_ms = latency["ga_student_ms"]
+            elif name in latency["by_student"]:
+                student_ms = latency["by_student"][name]["student_ms"]
+            else:
                 raise SystemExit(
                     f"{student} on {dataset} has a {name} student, not timed in the JSON "
                     f"(timed: {sorted(latency['by_student'])}); rerun with --students {name}"
                 )
-            label = f"{student} ({name.replace('x', ' x ')}) vs sage, {dataset}"
-            xs[label] = [latency["by_student"][name]["student_ms"], latency["teacher_ms"]]
+            xs[label] = [student_ms, latency["teacher_ms"]]
             series[label] = [accuracy[(student, dataset)], teacher]
     plot_metric_vs(
         xs, series, path, "latency of a 10-node request (ms)", "test accuracy (%)", logx=True

@@ -43,6 +43,10 @@ def plot_metric_vs(
     fig = Figure(figsize=(5, 3.5))
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
+    if len(ys) > 10:  # the default cycle repeats its ten colours
+        from matplotlib import colormaps
+
+        ax.set_prop_cycle(color=[colormaps["tab20"](i % 20) for i in range(len(ys))])
     for label, values in ys.items():
         ax.plot(xs[label], values, marker="o", label=label)
     ax.set_xlabel(xlabel)
