@@ -33,3 +33,20 @@ def test_each_series_can_have_its_own_x(tmp_path):
         plot_metric_vs(x, {**ys, "wide student": [1, 2]}, tmp_path / "t.png", "x", "y")
     with pytest.raises(ValueError, match="series 'teacher' has no x values"):
         plot_metric_vs(x, {**ys, "teacher": [1, 2]}, tmp_path / "t.png", "x", "y")
+
+
+def test_more_than_ten_series_get_distinct_colours(tmp_path, monkeypatch):
+    # The trade-off plot draws twelve; matplotlib's default cycle repeats after ten.
+    from matplotlib.axes import Axes
+
+    drawn, plot = [], Axes.plot
+
+    def recording_plot(self, *args, **kwargs):
+        lines = plot(self, *args, **kwargs)
+        drawn.extend(tuple(line.get_color()) for line in lines)
+        return lines
+
+    monkeypatch.setattr(Axes, "plot", recording_plot)
+    ys = {f"series {i}": [i, i + 1] for i in range(12)}
+    plot_metric_vs([1, 2], ys, tmp_path / "many.png", "x", "y")
+    assert len(drawn) == 12 and len(set(drawn)) == 12
