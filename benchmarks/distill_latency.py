@@ -44,12 +44,11 @@ from pathlib import Path
 
 import torch
 
-from gnnlib.distill import propagate_rows, sample_blocks, sampled_forward
+from gnnlib.distill import propagate_rows, propagation_matrix, sample_blocks, sampled_forward
 from gnnlib.distill.student import StudentConfig
 from gnnlib.distill.teachers import TeacherConfig, teacher_adjacency
 from gnnlib.io import atomic_write_text
 from gnnlib.nn import MLP
-from gnnlib.nn.adjacency import Adjacency
 from gnnlib.train import seed_everything
 
 
@@ -131,8 +130,7 @@ def measure(args: argparse.Namespace, degree: int) -> dict:
     # GLNN's SAGE: one weight over the mean of a node and its neighbours (self-loops).
     teacher_config = TeacherConfig(conv_options={"aggr": "gcn"}, self_loops=True)
     adj_t = teacher_adjacency(teacher_config, edges, args.nodes)
-    # The GA student's Â, as propagate_features builds it.
-    ga_matrix = Adjacency(edges, num_nodes=args.nodes).gcn_csr() if args.ga_hops else None
+    ga_matrix = propagation_matrix(edges, args.nodes) if args.ga_hops else None
     del edges
     teacher = teacher_config.build_model(args.features, args.classes).eval()
     student = StudentConfig().build(args.features, args.classes).eval()  # GLNN's 2 x 128
@@ -273,7 +271,8 @@ def plot_tradeoff(folders: list[Path], latency: dict, path: Path) -> None:
             if teacher is None or (student, dataset) not in accuracy:
                 continue
             name, k = shape[(student, dataset)], hops[(student, dataset)]
-            label = f"{student} ({name.replace('x', ' x ')}) vs sage, {dataset}"
+            hop = f", {k} hop" if k else ""
+            label = f"{student} ({name.replace('x', ' x ')}{hop}) vs sage, {dataset}"
             if k:
                 # The GA request is timed with GLNN's 2 x 128 MLP and --ga-hops hops.
                 if (name, k) != ("2x128", latency.get("ga_hops")):
@@ -282,7 +281,6 @@ def plot_tradeoff(folders: list[Path], latency: dict, path: Path) -> None:
                         f"the JSON times a 2x128 one on {latency.get('ga_hops')} hops "
                         f"(rerun with --ga-hops {k})"
                     )
-                label = f"{student} ({name.replace('x', ' x ')}, {k} hop) vs sage, {dataset}"
                 student_ms = latency["ga_student_ms"]
             elif name in latency["by_student"]:
                 student_ms = latency["by_student"][name]["student_ms"]

@@ -11,7 +11,7 @@ setting (:mod:`~gnnlib.distill.settings`). :mod:`~gnnlib.distill.task` is the
 """
 
 from gnnlib.distill.appnp import APPNP
-from gnnlib.distill.features import propagate_features, propagate_rows
+from gnnlib.distill.features import propagate_features, propagate_rows, propagation_matrix
 from gnnlib.distill.losses import distillation_loss, soft_label_kl
 from gnnlib.distill.reliability import KnowledgeSampler, entropy_shift
 from gnnlib.distill.sampling import layerwise_inference, sample_blocks, sampled_forward
@@ -33,6 +33,7 @@ __all__ = [
     "make_setting",
     "propagate_features",
     "propagate_rows",
+    "propagation_matrix",
     "sample_blocks",
     "sampled_forward",
     "save_student",

@@ -8,6 +8,13 @@ from torch import Tensor
 from gnnlib.nn.adjacency import Adjacency, csr_row_entries, sparse_matmul
 
 
+def propagation_matrix(edge_index: Tensor, num_nodes: int) -> Tensor:
+    r""":math:`\hat{\mathbf{A}} = \hat{\mathbf{D}}^{-1/2} (\mathbf{A} + \mathbf{I})
+    \hat{\mathbf{D}}^{-1/2}` as ``torch.sparse_csr`` ``[N, N]``, rows are targets: the
+    matrix a GA-MLP student's features are propagated with."""
+    return Adjacency(edge_index, num_nodes=num_nodes).gcn_csr()
+
+
 def propagate_features(x: Tensor, edge_index: Tensor, hops: int) -> Tensor:
     r""":math:`\hat{\mathbf{A}}^{k} \mathbf{X}` with the GCN-normalised
     :math:`\hat{\mathbf{A}} = \hat{\mathbf{D}}^{-1/2} (\mathbf{A} + \mathbf{I})
@@ -21,7 +28,7 @@ def propagate_features(x: Tensor, edge_index: Tensor, hops: int) -> Tensor:
         raise ValueError(f"hops must be >= 0, got {hops}")
     if hops == 0:
         return x
-    matrix = Adjacency(edge_index, num_nodes=x.size(0)).gcn_csr()
+    matrix = propagation_matrix(edge_index, x.size(0))
     for _ in range(hops):
         x = sparse_matmul(matrix, x)
     return x
@@ -33,9 +40,7 @@ def propagate_rows(matrix: Tensor, x: Tensor, nodes: Tensor, hops: int) -> Tenso
     new nodes, instead of propagating over the whole graph per request.
 
     Args:
-        matrix: :math:`\hat{\mathbf{A}}` as ``torch.sparse_csr`` ``[N, N]``, rows are
-            targets: ``Adjacency(edge_index, num_nodes=N).gcn_csr()`` of the graph the
-            new nodes are in, as :func:`propagate_features` builds it.
+        matrix: :func:`propagation_matrix` of the graph the new nodes are in.
         x: ``[N, F]`` features.
         nodes: ``[B]`` the rows wanted.
         hops: :math:`k \ge 0`.

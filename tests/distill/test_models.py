@@ -11,6 +11,7 @@ from gnnlib.distill import (
     load_student,
     propagate_features,
     propagate_rows,
+    propagation_matrix,
     sample_blocks,
     sampled_forward,
     save_student,
@@ -119,10 +120,8 @@ def test_feature_propagation_is_repeated_normalised_averaging():
 
 @pytest.mark.parametrize("hops", [0, 1, 2, 3])
 def test_propagated_rows_of_a_few_nodes_are_those_of_the_whole_graph(hops):
-    from gnnlib.nn.adjacency import Adjacency
-
     x, edges = _graph()
-    matrix = Adjacency(edges, num_nodes=40).gcn_csr()
+    matrix = propagation_matrix(edges, 40)
     neighbour = int(edges[0, edges[1] == 3][0])
     nodes = torch.tensor([3, neighbour, 3, 39])  # neighbours of each other, and a repeat
     torch.testing.assert_close(
