@@ -10,6 +10,7 @@ from typing import Literal
 from gnnlib.config import ConfigError, check_range, from_dict, to_dict
 from gnnlib.io import atomic_torch_save, read_torch_file
 from gnnlib.nn import MLP
+from gnnlib.tasks.common import check_training_ranges
 
 #: What a distillation run writes next to its checkpoints, per seed: the trained student.
 STUDENT_FILE = "student.pt"
@@ -39,11 +40,10 @@ class StudentConfig:
     checkpoint_every: int = 10
 
     def __post_init__(self) -> None:
-        for name in ("hidden", "layers", "epochs", "patience", "batch_size", "checkpoint_every"):
+        check_training_ranges(self)
+        for name in ("hidden", "layers", "batch_size"):
             check_range(self, name, 1)
         check_range(self, "dropout", 0, 1, high_open=True)
-        check_range(self, "lr", 0)
-        check_range(self, "weight_decay", 0)
 
     def build(self, in_channels: int, num_classes: int) -> MLP:
         widths = [in_channels] + [self.hidden] * (self.layers - 1) + [num_classes]

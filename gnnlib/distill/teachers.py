@@ -26,7 +26,7 @@ from gnnlib.distill.sampling import layerwise_inference, sample_blocks, sampled_
 from gnnlib.distill.settings import SettingSplit, score, setting_metrics
 from gnnlib.io import atomic_torch_save, read_torch_file
 from gnnlib.nn import to_csr
-from gnnlib.tasks.common import EncoderConfig
+from gnnlib.tasks.common import EncoderConfig, check_training_ranges
 from gnnlib.train import Checkpointer, EarlyStopping, get_logger
 from gnnlib.train.loop import FitResult, fit
 
@@ -75,12 +75,11 @@ class TeacherConfig(EncoderConfig):
             raise ValueError(
                 f"fan_out {self.fan_out}: each entry is a neighbour count >= 1, or -1 for all"
             )
-        for name in ("hidden", "layers", "epochs", "patience", "batch_size", "checkpoint_every"):
+        check_training_ranges(self)
+        for name in ("hidden", "layers", "batch_size"):
             check_range(self, name, 1)
         for name in ("dropout", "edge_dropout"):
             check_range(self, name, 0, 1, high_open=True)
-        check_range(self, "lr", 0)
-        check_range(self, "weight_decay", 0)
         check_range(self, "appnp_hops", 0)
         check_range(self, "appnp_alpha", 0, 1)
 

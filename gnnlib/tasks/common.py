@@ -58,10 +58,17 @@ class TrainConfig:
     checkpoint_every: int = 1
 
     def __post_init__(self) -> None:
-        for name in ("epochs", "patience", "checkpoint_every"):
-            check_range(self, name, 1)
-        check_range(self, "lr", 0)
-        check_range(self, "weight_decay", 0)
+        check_training_ranges(self)
+
+
+def check_training_ranges(config: Any) -> None:
+    """Check the optimisation fields every training config has (``epochs``,
+    ``patience``, ``checkpoint_every``, ``lr``, ``weight_decay``), from its
+    ``__post_init__``: :class:`TrainConfig` and the distillation teacher and student."""
+    for name in ("epochs", "patience", "checkpoint_every"):
+        check_range(config, name, 1)
+    check_range(config, "lr", 0)
+    check_range(config, "weight_decay", 0)
 
 
 def result_record(
