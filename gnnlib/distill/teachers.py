@@ -206,7 +206,8 @@ def teacher_adjacency(config: TeacherConfig, edge_index: Tensor, num_nodes: int)
 # older code are not read back.
 # 2: sampled SAGE trains on per-layer blocks (DGL's), no longer on one merged subgraph.
 # 3: split: glnn draws with numpy's RandomState as the official code, no longer torch's.
-TEACHER_TRAINING_VERSION = 3
+# 4: SAGEGCNConv starts from DGL's initialisation (Glorot, ReLU gain, zero bias).
+TEACHER_TRAINING_VERSION = 4
 
 
 def teacher_cache_path(

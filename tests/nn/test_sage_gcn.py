@@ -26,6 +26,7 @@ def test_update_rule_on_edge_index_and_csr():
     x, edges = _graph()
     conv = build_conv("sage", 5, 3, aggr="gcn")
     assert isinstance(conv, SAGEGCNConv)
+    torch.nn.init.normal_(conv.lin_l.bias)  # it starts at zero; the rule must add it
     expected = _by_hand(conv, x, edges)
     torch.testing.assert_close(conv(x, edges), expected)
     torch.testing.assert_close(conv(x, to_csr(edges, x.size(0))[0]), expected)
@@ -93,3 +94,20 @@ def test_gradients_match_the_update_rule():
         _by_hand(conv, expected_inputs, edges).square().sum().backward()
         torch.testing.assert_close(grads[0], expected_inputs.grad)
         torch.testing.assert_close(grads[1], conv.lin_l.weight.grad)
+
+
+def test_starts_from_dgls_initialisation():
+    # DGL's SAGEConv: Glorot-uniform weight with the ReLU gain, zero bias. The official
+    # teachers start there; PyG's default would start about three times smaller here.
+    torch.manual_seed(0)
+    conv = SAGEGCNConv(745, 128)
+    bound = 2**0.5 * (6 / (745 + 128)) ** 0.5
+    weight = conv.lin_l.weight
+    assert weight.abs().max() <= bound
+    assert weight.abs().max() > 0.99 * bound
+    # A uniform on [-b, b] has standard deviation b / sqrt(3).
+    assert weight.std().item() == pytest.approx(bound / 3**0.5, rel=0.02)
+    assert torch.equal(conv.lin_l.bias, torch.zeros(128))
+    conv.lin_l.weight.data.zero_()
+    conv.reset_parameters()
+    assert weight.abs().max() > 0.99 * bound
