@@ -36,9 +36,10 @@ class SAGEGCNConv(SAGEConv):
     number of edges, as DGL divides by in-degree; duplicate edges count once each.
 
     :math:`\mathbf{W}` starts as DGL's does, Glorot-uniform with the ReLU gain
-    :math:`\sqrt 2`, and :math:`\mathbf{b}` at zero: on GLNN's 745 Amazon Photo features
-    about three times the scale of PyG's default (uniform within
-    :math:`1/\sqrt{\text{in}}`), which the trained teachers keep a trace of.
+    :math:`\sqrt 2`, and :math:`\mathbf{b}` at zero, as the official GLNN and KRD
+    teachers start. PyG's default (uniform within :math:`1/\sqrt{\text{in}}`) is about a
+    third of that scale on Amazon Photo's 745 features, and teachers trained from it
+    reach other figures (``docs/distill.md``, "The teacher's initialisation").
 
     Shapes:
         input ``x`` ``[N, F]`` or a pair ``(x_source [N, F], x_target [M, F])`` with a
