@@ -25,6 +25,8 @@ Reported: median milliseconds per request / pass, nodes per second, and the rati
 teacher / student. ``--students`` adds MLPs of other shapes (``LAYERSxHIDDEN``; the
 default covers the students of the shipped transductive configs: GLNN's 2x128 and
 KRD's tuned ones), each timed warm on the same new-node requests (``by_student``).
+``--compile`` times GLNN's 2x128 student through ``torch.compile`` as well
+(``compiled_student_ms``), the same weights on the same requests.
 With ``--tradeoff RESULTS...`` it also draws the accuracy / latency trade-off of the
 transductive result records in the RESULTS folders (SAGE teacher against MLP, GLNN,
 KRD and GA-GLNN students, each student at the latency of its own shape, a GA student
@@ -48,7 +50,6 @@ from gnnlib.distill import propagate_rows, propagation_matrix, sample_blocks, sa
 from gnnlib.distill.student import StudentConfig
 from gnnlib.distill.teachers import TeacherConfig, teacher_adjacency
 from gnnlib.io import atomic_write_text
-from gnnlib.nn import MLP
 from gnnlib.train import seed_everything
 
 
@@ -89,6 +90,9 @@ def main() -> None:
         nargs="+",
         default=[(2, 128), (2, 512), (2, 1024), (3, 1024)],
         help="student shapes LAYERSxHIDDEN timed on the new-node requests",
+    )
+    parser.add_argument(
+        "--compile", action="store_true", help="also time torch.compile of the 2x128 student"
     )
     parser.add_argument(
         "--tradeoff", type=Path, nargs="+", help="folders of transductive records to plot"
@@ -140,13 +144,15 @@ def measure(args: argparse.Namespace, degree: int) -> dict:
         .eval()
         for layers, hidden in args.students
     }
+    # Compiled in the first (untimed) round; every request has --new rows, one shape.
+    compiled = torch.compile(student, dynamic=False) if args.compile else None
 
     def teacher_request(new: torch.Tensor) -> torch.Tensor:
         # Fetch the full 2-hop neighbourhood (fan-out -1), gather its features, run SAGE.
         n_id, blocks = sample_blocks(adj_t, new, [-1, -1])
         return sampled_forward(teacher, x[n_id], blocks)
 
-    def student_request(new: torch.Tensor, mlp: MLP = student) -> torch.Tensor:
+    def student_request(new: torch.Tensor, mlp: torch.nn.Module = student) -> torch.Tensor:
         return mlp(x[new])
 
     def ga_student_request(new: torch.Tensor) -> torch.Tensor:
@@ -162,6 +168,7 @@ def measure(args: argparse.Namespace, degree: int) -> dict:
     times = {"teacher": [], "student": []}
     student_cold = []
     ga_times = []
+    compiled_times = []
     other_times = {name: [] for name in others}
     for round_ in range(args.rounds + 1):
         warm_up, new = (torch.randperm(args.nodes)[: args.new] for _ in range(2))
@@ -176,12 +183,17 @@ def measure(args: argparse.Namespace, degree: int) -> dict:
         if args.ga_hops:
             timed(ga_student_request, warm_up)
             t_ga = timed(ga_student_request, new)
+        if compiled is not None:
+            timed(student_request, warm_up, compiled)
+            t_compiled = timed(student_request, new, compiled)
         if round_:
             times["teacher"].append(t_teacher)
             times["student"].append(t_student)
             student_cold.append(t_student_cold)
             if args.ga_hops:
                 ga_times.append(t_ga)
+            if compiled is not None:
+                compiled_times.append(t_compiled)
             fetched.append(sample_blocks(adj_t, new, [-1, -1])[0].numel())
             for name, t in t_others.items():
                 other_times[name].append(t)
@@ -193,6 +205,11 @@ def measure(args: argparse.Namespace, degree: int) -> dict:
         new_nodes["ga_hops"] = args.ga_hops
         new_nodes["ga_student_ms"] = 1000 * statistics.median(ga_times)
         new_nodes["speedup_over_ga_student"] = new_nodes["teacher_ms"] / new_nodes["ga_student_ms"]
+    if compiled is not None:
+        new_nodes["compiled_student_ms"] = 1000 * statistics.median(compiled_times)
+        new_nodes["speedup_over_compiled_student"] = (
+            new_nodes["teacher_ms"] / new_nodes["compiled_student_ms"]
+        )
     new_nodes["by_student"] = {
         name: {
             "student_ms": 1000 * statistics.median(values),
