@@ -70,6 +70,7 @@ def render_report(results_dir: str | os.PathLike) -> str:
     """The markdown report of all per-seed records under ``results_dir``."""
     root = Path(results_dir)
     loaded = load_records(root)
+    _check_one_record_per_seed(loaded, root)
     with_setting = any(record.setting is not None for _, record in loaded)
     result_rows, sources = _result_rows(group_records(record for _, record in loaded), with_setting)
     setting_head = " setting |" if with_setting else ""
@@ -115,6 +116,21 @@ def render_report(results_dir: str | os.PathLike) -> str:
             f"{path.relative_to(root)} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def _check_one_record_per_seed(loaded: list[tuple[Path, ResultRecord]], root: Path) -> None:
+    """A report averages one run's records per seed. Two records of one (method, dataset,
+    setting) and seed are two runs (another loop, another run length, ...): the error
+    names both files, so that the folder of one of them can be reported instead."""
+    first_seen: dict[tuple, Path] = {}
+    for path, record in loaded:
+        first = first_seen.setdefault((record.key, record.seed), path)
+        if first != path:
+            raise ValueError(
+                f"{record.key} seed {record.seed} has two records under {root}: "
+                f"{first.relative_to(root)} and {path.relative_to(root)}; a report "
+                "averages one run per seed: report a folder that holds one of the runs"
+            )
 
 
 def _result_rows(

@@ -95,6 +95,22 @@ def test_broken_record_names_its_file(tmp_path):
         render_report(tmp_path)
 
 
+def test_two_runs_of_one_seed_are_refused_naming_both_files(tmp_path):
+    # e.g. the same seeds run again with another training loop, in a sibling folder
+    _save(tmp_path / "joint", "glnn", "Cora", 0, {"test": {"acc": 0.80}}, setting="production")
+    _save(tmp_path / "joint", "glnn", "Cora", 1, {"test": {"acc": 0.81}}, setting="production")
+    _save(tmp_path / "other", "glnn", "Cora", 1, {"test": {"acc": 0.79}}, setting="production")
+    with pytest.raises(ValueError, match="seed 1 has two records") as error:
+        render_report(tmp_path)
+    assert "joint/glnn__Cora__production__seed1.json" in str(error.value)
+    assert "other/glnn__Cora__production__seed1.json" in str(error.value)
+    # one run's folder reports; the same seed in another setting is no second record
+    _save(tmp_path / "joint", "glnn", "Cora", 1, {"test": {"acc": 0.7}}, setting="transductive")
+    report = render_report(tmp_path / "joint")
+    assert "| glnn | Cora | production | 1 |" in report
+    assert "| glnn | Cora | transductive | 1 |" in report
+
+
 def test_display_scale_rule():
     assert display_scale("anything", "Cora", "hits@20") == 100
     assert display_scale("anything", "X", "mrr") == 100
