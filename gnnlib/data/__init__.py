@@ -22,6 +22,7 @@ from gnnlib.data.paths import cache_root, data_root, offline
 from gnnlib.data.peptides import PeptidesFunctional, PeptidesStructural
 from gnnlib.data.seal import SEALDataset
 from gnnlib.data.splits import (
+    drop_planetoid_padding,
     largest_connected_component,
     ogb_split,
     planetoid_public_split,
@@ -44,6 +45,7 @@ __all__ = [
     "cache_root",
     "data_root",
     "dataset_info",
+    "drop_planetoid_padding",
     "format_table",
     "largest_connected_component",
     "list_datasets",

@@ -33,6 +33,7 @@ from torch_geometric.utils import to_undirected
 from gnnlib.config import check_range, to_dict
 from gnnlib.data import load
 from gnnlib.data.splits import (
+    drop_planetoid_padding,
     largest_connected_component,
     ogb_split,
     random_node_split,
@@ -184,8 +185,12 @@ class DistillationConfig:
 
 
 def load_graph(config: DistillDataConfig) -> Data:
-    """The dataset's graph, cut to its largest connected component if asked."""
-    data = load(config.name)[0]
+    """The dataset's graph, cut to its largest connected component if asked. Under
+    ``split: glnn`` it is first cleared of the label-less nodes Planetoid pads CiteSeer
+    with (:func:`~gnnlib.data.splits.drop_planetoid_padding`), which the split would
+    otherwise draw as class 0 and which GLNN's graph does not have."""
+    dataset = load(config.name)
+    data = drop_planetoid_padding(dataset) if config.split == "glnn" else dataset[0]
     data.y = data.y.view(-1)  # OGB stores labels as [N, 1]
     if config.undirected:
         data.edge_index = to_undirected(data.edge_index, num_nodes=data.num_nodes)
@@ -238,7 +243,7 @@ def run(config: DistillationConfig, seed: int, device: torch.device, run_dir: Pa
             config.teacher,
             split,
             device,
-            teacher_cache_file(config, seed),
+            teacher_cache_file(config, seed, data),
             run_dir / "teacher" / "checkpoints",
         )
         if config.model == "teacher":
@@ -377,11 +382,17 @@ def minibatches(nodes: Tensor, batch_size: int, drop_last: bool) -> tuple[Tensor
     return shuffled.tensor_split(max(1, math.ceil(nodes.numel() / batch_size)))
 
 
-def teacher_cache_file(config: DistillationConfig, seed: int) -> Path:
+def teacher_cache_file(config: DistillationConfig, seed: int, data: Data) -> Path:
     """The cache file of the run's teacher (:func:`~gnnlib.distill.teachers.teacher_cache_path`):
     keyed by the seed (and so by the split it picks under ``split: glnn`` and ``split:
-    stored``), the setting, and a hash of the teacher config and the data protocol."""
-    identity = {"teacher": to_dict(config.teacher), "data": to_dict(config.data)}
+    stored``), the setting, and a hash of the teacher config, the data protocol and the
+    size of the graph ``data`` it gives, so that a graph the protocol now builds
+    otherwise reads no teacher of the old one."""
+    identity = {
+        "teacher": to_dict(config.teacher),
+        "data": to_dict(config.data),
+        "graph": {"nodes": data.num_nodes, "edges": data.num_edges},
+    }
     return teacher_cache_path(
         config.teacher_cache, config.data.name, seed, config.data.setting, identity
     )

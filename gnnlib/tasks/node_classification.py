@@ -18,7 +18,7 @@ from torch import Tensor
 
 from gnnlib.config import check_range
 from gnnlib.data import load
-from gnnlib.data.splits import random_node_split, stored_node_split
+from gnnlib.data.splits import drop_planetoid_padding, random_node_split, stored_node_split
 from gnnlib.eval.metrics import accuracy
 from gnnlib.eval.records import ResultRecord
 from gnnlib.nn import feature_dropout, to_csr
@@ -36,7 +36,8 @@ class NodeDataConfig:
     dataset requires and a single-split one refuses: :func:`~gnnlib.data.splits.stored_node_split`);
     ``'random'`` draws ``train_per_class`` / ``val_per_class`` labelled nodes per class
     with the run's seed as Shchur et al.'s code does
-    (:func:`~gnnlib.data.splits.random_node_split`), the rest is test.
+    (:func:`~gnnlib.data.splits.random_node_split`), the rest is test, on a graph without
+    the nodes Planetoid pads CiteSeer with (:func:`~gnnlib.data.splits.drop_planetoid_padding`).
     """
 
     name: str
@@ -97,7 +98,9 @@ def run(
     """Train and evaluate one seed; checkpoints go to ``run_dir`` so a killed run resumes."""
     start = time.perf_counter()
     seed_everything(seed)
-    data = load(config.data.name)[0]
+    dataset = load(config.data.name)
+    # A random split would draw the label-less nodes Planetoid pads CiteSeer with as class 0.
+    data = drop_planetoid_padding(dataset) if config.data.split == "random" else dataset[0]
     if config.data.normalize_features:
         # Row-normalised bag-of-words features, as in Kipf & Welling's preprocessing.
         data.x = data.x / data.x.sum(1, keepdim=True).clamp(min=1)

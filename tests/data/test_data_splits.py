@@ -11,6 +11,7 @@ from torch_geometric.utils import erdos_renyi_graph
 
 from gnnlib.data import (
     dataset_info,
+    drop_planetoid_padding,
     largest_connected_component,
     load,
     ogb_split,
@@ -229,3 +230,22 @@ def test_stored_node_split_picks_a_column_only_where_there_are_several():
         stored_node_split(many, "many", 3)
     with pytest.raises(ValueError, match="stores no test_mask"):
         stored_node_split(Data(num_nodes=n, train_mask=one.train_mask, val_mask=one.val_mask), "x")
+
+
+def test_planetoid_padding_is_dropped_from_citeseer_only(require_data):
+    require_data("Planetoid/CiteSeer")
+    require_data("Planetoid/Cora")
+    citeseer = load("CiteSeer")
+    graph = drop_planetoid_padding(citeseer)
+    padded = citeseer[0]
+    # The 15 ids CiteSeer's test index skips are exactly its all-zero feature rows.
+    assert graph.num_nodes == padded.num_nodes - 15 == 3312
+    real = padded.x.sum(1) > 0
+    assert int((~real).sum()) == 15
+    assert torch.equal(graph.x, padded.x[real]) and torch.equal(graph.y, padded.y[real])
+    touching = (~real[padded.edge_index]).any(0)
+    assert graph.num_edges == int((~touching).sum()) == padded.num_edges - 32
+    # The public split never held them.
+    assert int(graph.test_mask.sum()) == int(padded.test_mask.sum()) == 1000
+    cora = load("Cora")
+    assert torch.equal(drop_planetoid_padding(cora).edge_index, cora[0].edge_index)

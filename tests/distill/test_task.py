@@ -9,6 +9,7 @@ import pytest
 import scipy.sparse
 import scipy.sparse.csgraph
 import torch
+from torch_geometric.data import Data
 
 from gnnlib.config import ConfigError, from_dict, read_yaml
 from gnnlib.data import load
@@ -215,6 +216,19 @@ def test_split_protocol_mismatches_are_clear_errors(require_data):
         _config("heterophilous/glnn_cornell_tran.yaml", ("data.largest_component", True))
 
 
+def test_citeseer_under_the_glnn_protocol_has_no_padding_nodes(require_data):
+    # Shchur et al.'s CiteSeer component: 2,110 nodes, 3,668 edges. Planetoid's has 10
+    # more, label-less nodes that a drawn split would take as class 0.
+    require_data("Planetoid/CiteSeer")
+    glnn = distillation.load_graph(_config("glnn_citeseer_tran.yaml").data)
+    assert (glnn.num_nodes, glnn.num_edges // 2) == (2110, 3668)
+    assert bool((glnn.x.sum(1) > 0).all())
+    assert sorted(torch.bincount(glnn.y).tolist()) == [115, 304, 308, 388, 463, 532]
+    # KRD's public split keeps the graph Planetoid's loaders give, padding included.
+    public = distillation.load_graph(_config("krd_public_citeseer_tran.yaml").data)
+    assert public.num_nodes == 3327
+
+
 def test_photo_is_glnns_graph_node_for_node(require_data):
     # GLNN (through CPF) reads the same npz and keeps the largest component of the
     # unweighted, symmetrised, loop-free graph, nodes in file order. Same graph, same
@@ -240,28 +254,31 @@ def test_photo_is_glnns_graph_node_for_node(require_data):
     assert (ours != adj[nodes][:, nodes]).nnz == 0
 
 
-def test_teacher_cache_tells_splits_apart():
+def test_teacher_cache_tells_splits_and_graphs_apart():
     stored = _config("heterophilous/glnn_cornell_tran.yaml")
     drawn = _config(
         "heterophilous/glnn_cornell_tran.yaml",
         ("data.split", "glnn"),
         ("data.largest_component", True),
     )
+    edges = torch.tensor([[0, 1], [1, 0]])
+    graph, smaller = Data(edge_index=edges, num_nodes=3), Data(edge_index=edges, num_nodes=2)
     files = {
-        distillation.teacher_cache_file(stored, 0),
-        distillation.teacher_cache_file(stored, 1),
-        distillation.teacher_cache_file(drawn, 0),
+        distillation.teacher_cache_file(stored, 0, graph),
+        distillation.teacher_cache_file(stored, 1, graph),
+        distillation.teacher_cache_file(drawn, 0, graph),
+        distillation.teacher_cache_file(stored, 0, smaller),
     }
-    assert len(files) == 3
+    assert len(files) == 4
 
 
 def test_teacher_cache_is_not_read_across_training_code_versions(monkeypatch):
     from gnnlib.distill import teachers
 
-    config = _config("glnn_cora_tran.yaml")
-    before = distillation.teacher_cache_file(config, 0)
+    config, graph = _config("glnn_cora_tran.yaml"), Data(num_nodes=3)
+    before = distillation.teacher_cache_file(config, 0, graph)
     monkeypatch.setattr(teachers, "TEACHER_TRAINING_VERSION", teachers.TEACHER_TRAINING_VERSION + 1)
-    assert distillation.teacher_cache_file(config, 0) != before
+    assert distillation.teacher_cache_file(config, 0, graph) != before
 
 
 def test_teacher_cache_notes_its_thread_count_and_warns_under_another(tmp_path, monkeypatch):
