@@ -9,7 +9,6 @@ machine and whatever else the program has drawn before.
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -19,6 +18,7 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Data, InMemoryDataset
 from torch_geometric.datasets import Planetoid
+from torch_geometric.io.planetoid import read_file
 
 __all__ = [
     "drop_planetoid_padding",
@@ -341,14 +341,11 @@ def drop_planetoid_padding(dataset: InMemoryDataset) -> Data:
     data = dataset[0]
     if not isinstance(dataset, Planetoid):
         return data
-    path = Path(dataset.raw_dir) / f"ind.{dataset.name.lower()}.test.index"
-    test_ids = torch.from_numpy(np.loadtxt(path, dtype=np.int64)).view(-1)
+    # The test index as PyG's Planetoid reads it to place the test rows.
+    test_ids = read_file(dataset.raw_dir, dataset.name, "test.index").view(-1)
     span = torch.arange(int(test_ids.min()), int(test_ids.max()) + 1)
-    padding = span[~torch.isin(span, test_ids)]
-    if padding.numel() == 0:
-        return data
     keep = torch.ones(data.num_nodes, dtype=torch.bool)
-    keep[padding] = False
+    keep[span[~torch.isin(span, test_ids)]] = False
     return data.subgraph(keep)
 
 

@@ -386,8 +386,8 @@ def teacher_cache_file(config: DistillationConfig, seed: int, data: Data) -> Pat
     """The cache file of the run's teacher (:func:`~gnnlib.distill.teachers.teacher_cache_path`):
     keyed by the seed (and so by the split it picks under ``split: glnn`` and ``split:
     stored``), the setting, and a hash of the teacher config, the data protocol and the
-    size of the graph ``data`` it gives, so that a graph the protocol now builds
-    otherwise reads no teacher of the old one."""
+    size of the graph ``data`` it gives, so that when the protocol's graph changes no
+    teacher of the old graph is read."""
     identity = {
         "teacher": to_dict(config.teacher),
         "data": to_dict(config.data),
